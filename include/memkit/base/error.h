@@ -1,0 +1,140 @@
+// memkit/base/error.h — the exceptions memkit throws when a contract is broken.
+//
+// Every misuse that memkit can detect at run time ends in one of these, with a message that
+// names the type, the operation and, where it helps, the place: never undefined behaviour, never
+// a silent wrong answer. All derive from memkit::Error, itself a std::logic_error: each one is a
+// bug in the calling program, not a condition to expect.
+//
+//   Error
+//   ├── UseAfterMove     a moved-from Box / Rc / Arc was used
+//   ├── NullPointer      a null pointer was handed to something that owns or borrows
+//   ├── OutOfBounds      an index or slice past the end
+//   ├── WrongThread      a single-thread type (Rc, Weak) touched from another thread (debug)
+//   ├── Deadlock         a Mutex locked again by the thread that holds it (debug)
+//   └── BorrowConflict   a RefCell borrow that would break "one writer or many readers"
+//       ├── BorrowError      borrow() while mutably borrowed
+//       └── BorrowMutError   borrow_mut() while borrowed at all
+//
+// The throwing helpers in detail:: are out of line and cold, so a check costs one compare and
+// one never-taken branch at the call site.
+#ifndef MEMKIT_BASE_ERROR_H_
+#define MEMKIT_BASE_ERROR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "memkit/base/source_location.h"
+#include "memkit/export.h"
+
+namespace memkit {
+
+class MEMKIT_EXPORT Error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// UseAfterMove — an owning handle whose value was moved out (or leaked, or released with
+// into_raw) was used. type() is the handle's type, e.g. "memkit::Box<Node>".
+class MEMKIT_EXPORT UseAfterMove : public Error {
+ public:
+  UseAfterMove(std::string_view type, std::string_view operation);
+  const std::string& type() const noexcept { return type_; }
+  const std::string& operation() const noexcept { return operation_; }
+
+ private:
+  std::string type_;
+  std::string operation_;
+};
+
+class MEMKIT_EXPORT NullPointer : public Error {
+ public:
+  NullPointer(std::string_view type, std::string_view operation);
+};
+
+class MEMKIT_EXPORT OutOfBounds : public Error {
+ public:
+  OutOfBounds(std::string_view type, std::string_view operation, std::size_t index,
+              std::size_t size);
+  std::size_t index() const noexcept { return index_; }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  std::size_t index_;
+  std::size_t size_;
+};
+
+class MEMKIT_EXPORT WrongThread : public Error {
+ public:
+  WrongThread(std::string_view type, std::string_view operation, std::thread::id owner);
+};
+
+class MEMKIT_EXPORT Deadlock : public Error {
+ public:
+  Deadlock(std::string_view type, std::string_view operation);
+};
+
+// What a RefCell knows when a borrow is refused. `borrows` is the cell's counter: n > 0 shared
+// borrows, -1 one mutable borrow. `held_at` is where the earliest outstanding borrow was taken,
+// or null when the cell does not record it (release builds).
+struct BorrowConflictInfo {
+  std::string_view type;
+  std::string_view operation;
+  std::intptr_t borrows;
+  SourceLocation requested_at;
+  const SourceLocation* held_at;
+};
+
+class MEMKIT_EXPORT BorrowConflict : public Error {
+ public:
+  explicit BorrowConflict(const BorrowConflictInfo& info);
+  // Outstanding borrows when the request was refused: n > 0 shared, -1 mutable.
+  std::intptr_t outstanding_borrows() const noexcept { return borrows_; }
+
+ private:
+  std::intptr_t borrows_;
+};
+
+// borrow() refused: the cell is mutably borrowed.
+class MEMKIT_EXPORT BorrowError : public BorrowConflict {
+ public:
+  using BorrowConflict::BorrowConflict;
+};
+
+// borrow_mut() (or replace, take, swap) refused: the cell is borrowed.
+class MEMKIT_EXPORT BorrowMutError : public BorrowConflict {
+ public:
+  using BorrowConflict::BorrowConflict;
+};
+
+namespace detail {
+
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_use_after_move(std::string_view type,
+                                                                std::string_view operation);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_null_pointer(std::string_view type,
+                                                              std::string_view operation);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_out_of_bounds(std::string_view type,
+                                                               std::string_view operation,
+                                                               std::size_t index, std::size_t size);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_wrong_thread(std::string_view type,
+                                                              std::string_view operation,
+                                                              std::thread::id owner);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_deadlock(std::string_view type,
+                                                          std::string_view operation);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_borrow_error(const BorrowConflictInfo& info);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_borrow_mut_error(const BorrowConflictInfo& info);
+
+// For checks that fire where throwing is impossible (destructors): prints
+// "memkit: fatal: <message>" to stderr with write(2), then aborts.
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void fatal(std::string_view message) noexcept;
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void fatal_wrong_thread(std::string_view type,
+                                                              std::string_view operation,
+                                                              std::thread::id owner) noexcept;
+
+}  // namespace detail
+}  // namespace memkit
+
+#endif  // MEMKIT_BASE_ERROR_H_

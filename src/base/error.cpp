@@ -1,0 +1,131 @@
+// Messages of memkit's exceptions. Built here, out of line, so the checks in the headers stay a
+// compare and a branch.
+#include "memkit/base/error.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+
+namespace memkit {
+namespace {
+
+std::string concat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out += part;
+  return out;
+}
+
+std::string describe_thread(std::thread::id id) {
+  std::ostringstream out;
+  out << id;
+  return out.str();
+}
+
+std::string_view base_name(std::string_view path) {
+  const std::size_t slash = path.find_last_of('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// "game.cpp:42 in play()"
+std::string describe_site(const SourceLocation& site) {
+  return concat(
+      {base_name(site.file), ":", std::to_string(site.line), " in ", site.function, "()"});
+}
+
+std::string describe_borrows(std::intptr_t borrows) {
+  if (borrows < 0) return "1 mutable borrow outstanding";
+  return concat({std::to_string(borrows), borrows == 1 ? " shared borrow" : " shared borrows",
+                 " outstanding"});
+}
+
+std::string borrow_message(const BorrowConflictInfo& info) {
+  const bool mutably_borrowed = info.borrows < 0;
+  std::string message =
+      concat({info.type, ": ", info.operation, " at ", describe_site(info.requested_at),
+              " failed: already ", mutably_borrowed ? "mutably borrowed" : "borrowed", " (",
+              describe_borrows(info.borrows), ")"});
+  if (info.held_at != nullptr) {
+    message += concat({"\n  the conflicting ", mutably_borrowed ? "mutable borrow" : "borrow",
+                       " was taken at ", describe_site(*info.held_at)});
+  } else {
+    message += "\n  (build with MEMKIT_DEBUG=1 to see where the conflicting borrow was taken)";
+  }
+  return message;
+}
+
+}  // namespace
+
+UseAfterMove::UseAfterMove(std::string_view type, std::string_view operation)
+    : Error(concat({"use after move: ", operation, " on an empty ", type,
+                    " (its value was moved out, leaked or released with into_raw)"})),
+      type_(type),
+      operation_(operation) {}
+
+NullPointer::NullPointer(std::string_view type, std::string_view operation)
+    : Error(concat({type, ": ", operation, " was given a null pointer"})) {}
+
+OutOfBounds::OutOfBounds(std::string_view type, std::string_view operation, std::size_t index,
+                         std::size_t size)
+    : Error(concat({type, ": ", operation, " index ", std::to_string(index),
+                    " is out of bounds for size ", std::to_string(size)})),
+      index_(index),
+      size_(size) {}
+
+WrongThread::WrongThread(std::string_view type, std::string_view operation, std::thread::id owner)
+    : Error(
+          concat({type, ": ", operation, " on thread ", describe_thread(std::this_thread::get_id()),
+                  ", but it belongs to thread ", describe_thread(owner),
+                  " (it is not thread-safe; share an Arc across threads instead)"})) {}
+
+Deadlock::Deadlock(std::string_view type, std::string_view operation)
+    : Error(
+          concat({type, ": ", operation, " on thread ", describe_thread(std::this_thread::get_id()),
+                  ", which already holds the lock (it would wait for itself forever)"})) {}
+
+BorrowConflict::BorrowConflict(const BorrowConflictInfo& info)
+    : Error(borrow_message(info)), borrows_(info.borrows) {}
+
+namespace detail {
+
+void throw_use_after_move(std::string_view type, std::string_view operation) {
+  throw UseAfterMove(type, operation);
+}
+
+void throw_null_pointer(std::string_view type, std::string_view operation) {
+  throw NullPointer(type, operation);
+}
+
+void throw_out_of_bounds(std::string_view type, std::string_view operation, std::size_t index,
+                         std::size_t size) {
+  throw OutOfBounds(type, operation, index, size);
+}
+
+void throw_wrong_thread(std::string_view type, std::string_view operation, std::thread::id owner) {
+  throw WrongThread(type, operation, owner);
+}
+
+void throw_deadlock(std::string_view type, std::string_view operation) {
+  throw Deadlock(type, operation);
+}
+
+void throw_borrow_error(const BorrowConflictInfo& info) { throw BorrowError(info); }
+
+void throw_borrow_mut_error(const BorrowConflictInfo& info) { throw BorrowMutError(info); }
+
+void fatal(std::string_view message) noexcept {
+  constexpr std::string_view prefix = "memkit: fatal: ";
+  // write(2), not iostreams: this runs in destructors and may run while the heap is broken.
+  (void)!::write(STDERR_FILENO, prefix.data(), prefix.size());
+  (void)!::write(STDERR_FILENO, message.data(), message.size());
+  (void)!::write(STDERR_FILENO, "\n", 1);
+  std::abort();
+}
+
+void fatal_wrong_thread(std::string_view type, std::string_view operation,
+                        std::thread::id owner) noexcept {
+  fatal(WrongThread(type, operation, owner).what());
+}
+
+}  // namespace detail
+}  // namespace memkit
