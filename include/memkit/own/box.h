@@ -45,6 +45,7 @@
 #include "memkit/base/config.h"
 #include "memkit/base/error.h"
 #include "memkit/base/type_name.h"
+#include "memkit/own/detail/construct.h"
 #include "memkit/own/drop.h"
 
 namespace memkit {
@@ -59,7 +60,7 @@ class Box {
   // Box<T>::make(args...) — constructs T(args...) on the heap.
   template <class... Args>
   [[nodiscard]] static Box make(Args&&... args) {
-    return Box(new T(std::forward<Args>(args)...));
+    return Box(detail::new_object<T>(std::forward<Args>(args)...));
   }
 
   // Box<T>::from_raw(p) — takes ownership of p, which must come from into_raw() (or `new T`).
@@ -102,7 +103,9 @@ class Box {
   bool valid() const noexcept { return ptr_ != nullptr; }
 
   // clone() — a new Box holding a copy of the value.
-  [[nodiscard]] Box clone() const requires std::is_copy_constructible_v<T> { return make(**this); }
+  [[nodiscard]] Box clone() const requires std::is_copy_constructible_v<T> {
+    return make(*checked("clone()"));
+  }
 
   // leak() — gives up ownership and returns the value, which is never destroyed.
   T& leak() && {

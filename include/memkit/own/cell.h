@@ -30,27 +30,25 @@ class Cell {
   constexpr Cell() requires std::is_default_constructible_v<T>
   = default;
   constexpr explicit Cell(T value) noexcept : value_(value) {}
-  constexpr Cell(const Cell& other) noexcept : value_(other.get()) {}
-  constexpr Cell& operator=(const Cell& other) noexcept {
+  Cell(const Cell& other) noexcept : value_(other.get()) {}
+  Cell& operator=(const Cell& other) noexcept {
     set(other.get());
     return *this;
   }
 
-  constexpr T get() const noexcept { return value_; }
-  constexpr void set(T value) const noexcept { value_ = value; }
+  T get() const noexcept { return value_; }
+  void set(T value) const noexcept { value_ = value; }
   // replace(v) — stores v, returns the old value.
-  constexpr T replace(T value) const noexcept { return std::exchange(value_, value); }
+  T replace(T value) const noexcept { return std::exchange(value_, value); }
   // take() — the value, leaving T{} behind.
-  constexpr T take() const noexcept requires std::is_default_constructible_v<T> {
-    return replace(T{});
-  }
+  T take() const noexcept requires std::is_default_constructible_v<T> { return replace(T{}); }
   // update(f) — stores f(value) and returns it.
   template <class F>
-  constexpr T update(F&& f) const {
+  T update(F&& f) const {
     value_ = std::invoke(std::forward<F>(f), value_);
     return value_;
   }
-  constexpr void swap(const Cell& other) const noexcept { value_ = other.replace(value_); }
+  void swap(const Cell& other) const noexcept { value_ = other.replace(value_); }
 
  private:
   mutable T value_{};

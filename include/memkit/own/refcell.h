@@ -190,9 +190,10 @@ class RefCell {
 
   // Copying reads the value, so it needs a shared borrow; moving takes the value, so it needs
   // the cell to be unborrowed.
-  RefCell(const RefCell& other) : value_(*other.borrow()) {}
+  RefCell(const RefCell& other) requires std::is_copy_constructible_v<T> : value_(*other.borrow()) {
+  }
   RefCell(RefCell&& other) : value_(std::move(*other.borrow_mut())) {}
-  RefCell& operator=(const RefCell& other) {
+  RefCell& operator=(const RefCell& other) requires std::is_copy_assignable_v<T> {
     if (this != &other) *borrow_mut() = *other.borrow();
     return *this;
   }
@@ -299,7 +300,9 @@ class RefCell {
 
   mutable detail::BorrowCount borrows_ = 0;
 #if MEMKIT_DEBUG
-  mutable Here held_at_;  // where the earliest outstanding borrow was taken
+  // Where the borrow that made the counter leave 0 was taken. Like Rust's debug_refcell, it stays
+  // the same while later borrows keep the cell borrowed after that first one is gone.
+  mutable Here held_at_;
 #endif
   mutable T value_{};
 };

@@ -31,26 +31,47 @@
 namespace memkit {
 
 template <class T>
+class Box;
+template <class T>
 class RefCell;
 template <class T>
 class Cell;
+template <class T>
+class Mutex;
 
-// is_send<T> — whether a T may be handed to another thread.
+// is_send<T> — whether a T may be moved to another thread (Rust's Send).
 template <class T>
 inline constexpr bool is_send = true;
+
+// is_sync<T> — whether a T may be used from several threads at once, through shared references
+// (Rust's Sync). An Arc<T> shares its T between threads, so it is Send only if T is Sync too.
+template <class T>
+inline constexpr bool is_sync = is_send<T>;
 
 template <class T>
 inline constexpr bool is_send<detail::Strong<T, detail::LocalCounts>> = false;
 template <class T>
 inline constexpr bool is_send<detail::WeakRef<T, detail::LocalCounts>> = false;
 template <class T>
-inline constexpr bool is_send<detail::Strong<T, detail::AtomicCounts>> = is_send<T>;
+inline constexpr bool is_send<detail::Strong<T, detail::AtomicCounts>> = is_send<T>&& is_sync<T>;
 template <class T>
-inline constexpr bool is_send<detail::WeakRef<T, detail::AtomicCounts>> = is_send<T>;
+inline constexpr bool is_send<detail::WeakRef<T, detail::AtomicCounts>> = is_send<T>&& is_sync<T>;
+template <class T>
+inline constexpr bool is_send<Box<T>> = is_send<T>;
+// RefCell and Cell may move to another thread, but not be shared: their counters are not atomic.
 template <class T>
 inline constexpr bool is_send<RefCell<T>> = is_send<T>;
 template <class T>
+inline constexpr bool is_sync<RefCell<T>> = false;
+template <class T>
 inline constexpr bool is_send<Cell<T>> = is_send<T>;
+template <class T>
+inline constexpr bool is_sync<Cell<T>> = false;
+// A Mutex makes its T shareable: only one thread reaches it at a time.
+template <class T>
+inline constexpr bool is_send<Mutex<T>> = is_send<T>;
+template <class T>
+inline constexpr bool is_sync<Mutex<T>> = is_send<T>;
 template <class T>
 inline constexpr bool is_send<std::optional<T>> = is_send<T>;
 template <class T, class A>
@@ -64,9 +85,11 @@ namespace detail {
 
 template <class T>
 constexpr bool assert_send() {
-  static_assert(is_send<T>,
-                "memkit::spawn: this argument is not Send: it holds an Rc or Weak (or another "
-                "single-thread type), whose counts are not atomic. Share an Arc instead.");
+  static_assert(
+      is_send<T>,
+      "memkit::spawn: this argument is not Send: it holds an Rc or Weak (or another "
+      "single-thread type, or an Arc of a RefCell or Cell), whose counts are not atomic. Share an "
+      "Arc instead, with a Mutex around what changes.");
   return true;
 }
 

@@ -22,6 +22,7 @@
 #include "memkit/base/config.h"
 #include "memkit/base/error.h"
 #include "memkit/base/type_name.h"
+#include "memkit/own/detail/construct.h"
 #include "memkit/own/detail/ref_counts.h"
 
 namespace memkit::detail {
@@ -54,7 +55,7 @@ class Strong {
   [[nodiscard]] static Strong make(Args&&... args) {
     auto* box = new Box;
     try {
-      ::new (static_cast<void*>(box->storage)) T(std::forward<Args>(args)...);
+      construct_in<T>(box->storage, std::forward<Args>(args)...);
     } catch (...) {
       delete box;
       throw;
@@ -134,10 +135,13 @@ class Strong {
     Box* box = handle.checked("try_unwrap()");
     if (!Counts::claim_unique(box->strong)) return std::nullopt;
     handle.box_ = nullptr;
-    std::optional<T> value(std::move(*box->value()));
-    box->value()->~T();
-    release_weak(box);  // the implicit weak reference of the strong handles
-    return value;
+    // The moved-from value is destroyed, and the implicit weak reference of the strong handles
+    // released, even if T's move constructor throws.
+    struct Husk {
+      Box* box;
+      ~Husk() { drop_value(box); }
+    } husk{box};
+    return std::optional<T>(std::move(*husk.box->value()));
   }
 
   // valid() — false once this handle was moved from.
@@ -181,8 +185,12 @@ class Strong {
   }
 
   static void release_weak(Box* box) noexcept {
-    if (Counts::decrement(box->weak)) delete box;
+    if (Counts::decrement(box->weak)) free_box(box);
   }
+
+  // Out of line: g++ 12 at -O3 otherwise warns -Wuse-after-free where two Weaks of one
+  // allocation are dropped in one function (it cannot see that only the last one frees).
+  [[gnu::noinline]] static void free_box(Box* box) noexcept { delete box; }
 
   Box* box_;
 };
