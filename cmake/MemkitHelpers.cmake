@@ -116,11 +116,6 @@ function(memkit_add_benchmark NAME)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;DEPS")
   _memkit_no_unparsed(memkit_add_benchmark)
   _memkit_require(memkit_add_benchmark arg_SOURCES "SOURCES")
-  if(NOT TARGET memkit_bench_support)
-    message(STATUS "memkit: benchmark ${NAME} skipped: memkit_bench_support (bench/support/ratio.cpp) is missing")
-    return()
-  endif()
-
   add_executable(${NAME} ${arg_SOURCES})
   target_link_libraries(${NAME} PRIVATE
     memkit_bench_support benchmark::benchmark memkit::memkit Threads::Threads memkit_warnings

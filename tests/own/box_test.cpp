@@ -199,6 +199,30 @@ TEST(BoxTest, MoveAssignmentDestroysTheOldValue) {
   EXPECT_FALSE(source.valid());
 }
 
+// A node that owns the next one, ending in an empty optional (Rust's Option<Box<Node>>).
+struct ChainNode {
+  int value;
+  std::optional<Box<ChainNode>> next;
+};
+
+TEST(BoxTest, MoveAssignmentFromAValueTheOldValueOwns) {
+  AllocationDelta delta;
+  std::optional<Box<ChainNode>> head;
+  for (int i = 0; i < 3; ++i) head = Box<ChainNode>::make(i, std::move(head));
+  EXPECT_EQ(delta.live_blocks(), 3);
+  // Walking down by assignment: the new value lives inside the old one, which must not be
+  // destroyed before the new value has been taken out of it.
+  ASSERT_TRUE(head.has_value());
+  (*head) = std::move(*(*head)->next);
+  EXPECT_EQ((*head)->value, 1);
+  EXPECT_EQ(delta.live_blocks(), 2);
+  (*head) = std::move(*(*head)->next);
+  EXPECT_EQ((*head)->value, 0);
+  EXPECT_EQ(delta.live_blocks(), 1);
+  head.reset();
+  EXPECT_EQ(delta.live_blocks(), 0);
+}
+
 TEST(BoxTest, SelfMoveAssignmentKeepsTheValue) {
   InstanceTracker tracker;
   auto box = Box<Tracked>::make(4);

@@ -74,11 +74,11 @@ class Box {
   Box& operator=(const Box&) = delete;
 
   Box(Box&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
+  // Takes the new value before destroying the old one: `other` may be owned by the old value
+  // (`node = std::move(node->next)` walking down a list).
   Box& operator=(Box&& other) noexcept {
-    if (this != &other) {
-      destroy();
-      ptr_ = std::exchange(other.ptr_, nullptr);
-    }
+    T* old = std::exchange(ptr_, std::exchange(other.ptr_, nullptr));
+    destroy(old);
     return *this;
   }
 
@@ -92,7 +92,7 @@ class Box {
                   "Derived part would never be destroyed");
   }
 
-  ~Box() { destroy(); }
+  ~Box() { destroy(ptr_); }
 
   T& operator*() const { return *checked("operator*"); }
   T* operator->() const { return checked("operator->"); }
@@ -136,11 +136,11 @@ class Box {
 
   T* release_for_conversion() noexcept { return std::exchange(ptr_, nullptr); }
 
-  void destroy() noexcept {
+  static void destroy(T* value) noexcept {
     static_assert(sizeof(T) > 0,
                   "Box<T> destroys T where T is incomplete: define the owner's "
                   "destructor out of line, where T is complete");
-    delete ptr_;
+    delete value;
   }
 
   T* ptr_;
@@ -166,11 +166,9 @@ class Box<T[]> {
   Box(Box&& other) noexcept
       : ptr_(std::exchange(other.ptr_, nullptr)), size_(std::exchange(other.size_, 0)) {}
   Box& operator=(Box&& other) noexcept {
-    if (this != &other) {
-      delete[] ptr_;
-      ptr_ = std::exchange(other.ptr_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-    }
+    T* old = std::exchange(ptr_, std::exchange(other.ptr_, nullptr));
+    size_ = std::exchange(other.size_, 0);
+    delete[] old;
     return *this;
   }
   ~Box() { delete[] ptr_; }
