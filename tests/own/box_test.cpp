@@ -199,27 +199,29 @@ TEST(BoxTest, MoveAssignmentDestroysTheOldValue) {
   EXPECT_FALSE(source.valid());
 }
 
-// A node that owns the next one, ending in an empty optional (Rust's Option<Box<Node>>).
+// A node that owns the next one; the last node's list is empty.
 struct ChainNode {
   int value;
-  std::optional<Box<ChainNode>> next;
+  std::vector<Box<ChainNode>> next;
 };
 
 TEST(BoxTest, MoveAssignmentFromAValueTheOldValueOwns) {
   AllocationDelta delta;
-  std::optional<Box<ChainNode>> head;
-  for (int i = 0; i < 3; ++i) head = Box<ChainNode>::make(i, std::move(head));
-  EXPECT_EQ(delta.live_blocks(), 3);
+  auto head = Box<ChainNode>::make(0);
+  for (int i = 1; i < 3; ++i) {
+    auto node = Box<ChainNode>::make(i);
+    node->next.push_back(std::move(head));
+    head = std::move(node);
+  }
+  EXPECT_EQ(head->value, 2);
   // Walking down by assignment: the new value lives inside the old one, which must not be
   // destroyed before the new value has been taken out of it.
-  ASSERT_TRUE(head.has_value());
-  (*head) = std::move(*(*head)->next);
-  EXPECT_EQ((*head)->value, 1);
-  EXPECT_EQ(delta.live_blocks(), 2);
-  (*head) = std::move(*(*head)->next);
-  EXPECT_EQ((*head)->value, 0);
-  EXPECT_EQ(delta.live_blocks(), 1);
-  head.reset();
+  head = std::move(head->next.front());
+  EXPECT_EQ(head->value, 1);
+  head = std::move(head->next.front());
+  EXPECT_EQ(head->value, 0);
+  EXPECT_TRUE(head->next.empty());
+  memkit::drop(std::move(head));
   EXPECT_EQ(delta.live_blocks(), 0);
 }
 

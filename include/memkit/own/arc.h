@@ -20,8 +20,9 @@
 // that already keeps the value alive); a destruction is a release decrement, and the thread that
 // drops the last handle acquires before it destroys the value, so every other thread's last use
 // happens-before the destructor. Each copy or destruction is one atomic read-modify-write:
-// cheaper than std::shared_ptr (which adds a separate control block), and about 15 times a plain
-// increment. Inside one thread, use Rc.
+// cheaper than std::shared_ptr (which adds a separate control block and a check of whether the
+// process has threads), and several times a plain increment (docs/benchmarks.md). Inside one
+// thread, use Rc.
 #ifndef MEMKIT_OWN_ARC_H_
 #define MEMKIT_OWN_ARC_H_
 

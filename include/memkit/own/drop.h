@@ -14,7 +14,7 @@ namespace memkit {
 template <class T>
 void drop(T&& owner) {
   static_assert(!std::is_lvalue_reference_v<T>, "drop() takes ownership: write drop(std::move(x))");
-  [[maybe_unused]] T dropped = std::move(owner);
+  [[maybe_unused]] T dropped = std::forward<T>(owner);
 }
 
 }  // namespace memkit

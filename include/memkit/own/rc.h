@@ -38,9 +38,10 @@
 // When the last Rc goes, T is destroyed; the memory itself (one allocation holding both counts
 // and T, as make_shared does) is freed when the last Weak goes too.
 //
-// Cost and threads. The counts are plain integers: a copy and a destruction cost about a
-// nanosecond, against about twenty for std::shared_ptr once a program has started any thread
-// (its counts become atomic for good). The price is that an Rc must stay on its thread: it is not
+// Cost and threads. The counts are plain integers: a copy and a destruction are an add and a
+// subtract (under a nanosecond), where std::shared_ptr pays two atomic read-modify-writes once a
+// program has started any thread (its counts become atomic for good; figures in
+// docs/benchmarks.md). The price is that an Rc must stay on its thread: it is not
 // Send — memkit::spawn refuses it at compile time — and in debug builds (MEMKIT_DEBUG) every
 // use from another thread throws memkit::WrongThread (a destruction there aborts with the same
 // message). Share across threads with Arc<T> (arc.h).

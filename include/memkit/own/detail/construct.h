@@ -10,6 +10,14 @@
 #include <type_traits>
 #include <utility>
 
+// make(1) for `struct Node { int value; std::vector<Node> children; }` initializes the fields it
+// is given and value-initializes the rest, as C++20's T(1) would: that is the point, not a
+// forgotten field, so -Wextra's missing-field-initializers is off in this header.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#endif
+
 namespace memkit::detail {
 
 // construct_in(storage, args...) — builds a T in raw storage of the right size and alignment.
@@ -33,5 +41,9 @@ T* new_object(Args&&... args) {
 }
 
 }  // namespace memkit::detail
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif  // MEMKIT_OWN_DETAIL_CONSTRUCT_H_
