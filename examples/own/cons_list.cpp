@@ -29,7 +29,11 @@ Box<List> nil() { return Box<List>::make(Nil{}); }
 // "(1, (2, (3, Nil)))" — the shape of the value, as Rust's Debug output would show it.
 std::string to_string(const List& list) {
   if (const Cons* cell = std::get_if<Cons>(&list.node)) {
-    return "(" + std::to_string(cell->head) + ", " + to_string(*cell->tail) + ")";
+    return std::string("(")
+        .append(std::to_string(cell->head))
+        .append(", ")
+        .append(to_string(*cell->tail))
+        .append(")");
   }
   return "Nil";
 }

@@ -26,7 +26,11 @@ Rc<List> cons(int head, Rc<List> tail) { return Rc<List>::make(Cons{head, std::m
 
 std::string to_string(const List& list) {
   if (const Cons* cell = std::get_if<Cons>(&list.node)) {
-    return "(" + std::to_string(cell->head) + ", " + to_string(*cell->tail) + ")";
+    return std::string("(")
+        .append(std::to_string(cell->head))
+        .append(", ")
+        .append(to_string(*cell->tail))
+        .append(")");
   }
   return "Nil";
 }

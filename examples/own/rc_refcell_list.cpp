@@ -28,7 +28,11 @@ struct List {
 // Reading a value takes a shared borrow() for the length of the expression.
 std::string to_string(const List& list) {
   if (const Cons* cell = std::get_if<Cons>(&list.node)) {
-    return "(" + std::to_string(*cell->value->borrow()) + ", " + to_string(*cell->tail) + ")";
+    return std::string("(")
+        .append(std::to_string(*cell->value->borrow()))
+        .append(", ")
+        .append(to_string(*cell->tail))
+        .append(")");
   }
   return "Nil";
 }

@@ -35,7 +35,7 @@ struct Node {
 
 std::string parent_of(const Node& node) {
   std::optional<Rc<Node>> parent = node.parent.borrow()->upgrade();
-  return parent ? "node " + std::to_string((*parent)->value) : "none";
+  return parent ? std::string("node ").append(std::to_string((*parent)->value)) : "none";
 }
 
 void counts(const char* name, const Rc<Node>& node) {
