@@ -48,14 +48,20 @@ inline constexpr bool is_send = true;
 template <class T>
 inline constexpr bool is_sync = is_send<T>;
 
+namespace detail {
+// What an Arc needs of its T: to be moved between threads and used from several at once.
+template <class T>
+inline constexpr bool arc_shareable = (is_send<T> && is_sync<T>);
+}  // namespace detail
+
 template <class T>
 inline constexpr bool is_send<detail::Strong<T, detail::LocalCounts>> = false;
 template <class T>
 inline constexpr bool is_send<detail::WeakRef<T, detail::LocalCounts>> = false;
 template <class T>
-inline constexpr bool is_send<detail::Strong<T, detail::AtomicCounts>> = is_send<T>&& is_sync<T>;
+inline constexpr bool is_send<detail::Strong<T, detail::AtomicCounts>> = detail::arc_shareable<T>;
 template <class T>
-inline constexpr bool is_send<detail::WeakRef<T, detail::AtomicCounts>> = is_send<T>&& is_sync<T>;
+inline constexpr bool is_send<detail::WeakRef<T, detail::AtomicCounts>> = detail::arc_shareable<T>;
 template <class T>
 inline constexpr bool is_send<Box<T>> = is_send<T>;
 // RefCell and Cell may move to another thread, but not be shared: their counters are not atomic.
