@@ -185,6 +185,18 @@ void BM_BoxDeref(benchmark::State& state) {
 }
 BENCHMARK(BM_BoxDeref);
 
+void BM_BoxDerefUnchecked(benchmark::State& state) {
+  std::vector<memkit::Box<long>> boxes;
+  boxes.reserve(kDerefCount);
+  for (long i = 0; i < kDerefCount; ++i) boxes.push_back(memkit::Box<long>::make(i));
+  for (auto _ : state) {
+    long sum = 0;
+    for (const auto& box : boxes) sum += box.get_unchecked();
+    benchmark::DoNotOptimize(sum);
+  }
+}
+BENCHMARK(BM_BoxDerefUnchecked);
+
 void BM_UniquePtrDeref(benchmark::State& state) {
   std::vector<std::unique_ptr<long>> pointers;
   pointers.reserve(kDerefCount);
@@ -249,6 +261,8 @@ MEMKIT_BENCH_COMPARE("Box make+drop", "BM_BoxMakeDrop", "std::make_unique+destro
                      "BM_UniquePtrMakeDestroy", Target::no_slower(1.05));
 MEMKIT_BENCH_COMPARE("Box deref, summing x256", "BM_BoxDeref", "unique_ptr deref x256",
                      "BM_UniquePtrDeref", Target::no_slower(1.05));
+MEMKIT_BENCH_COMPARE("Box get_unchecked, summing x256", "BM_BoxDerefUnchecked",
+                     "unique_ptr deref x256", "BM_UniquePtrDeref", Target::no_slower(1.05));
 MEMKIT_BENCH_COMPARE("Box list walk x256", "BM_BoxListWalk", "unique_ptr list walk x256",
                      "BM_UniquePtrListWalk", Target::no_slower(1.05));
 

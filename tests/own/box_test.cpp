@@ -250,6 +250,18 @@ TEST(BoxTest, EmptyBoxIsNotValidAndEveryOperationThrowsUseAfterMove) {
   EXPECT_EQ(*other, 1);
 }
 
+TEST(BoxTest, GetUncheckedReadsTheValueAndStillChecksInDebugBuilds) {
+  auto box = Box<int>::make(7);
+  EXPECT_EQ(box.get_unchecked(), 7);
+  box.get_unchecked() = 8;
+  EXPECT_EQ(*box, 8);
+  if constexpr (MEMKIT_DEBUG) {
+    auto other = std::move(box);
+    EXPECT_THAT([&] { (void)box.get_unchecked(); },
+                ThrowsUseAfterMove("memkit::Box<int>", "get_unchecked()"));
+  }
+}
+
 TEST(BoxTest, UseAfterMoveMessageIsExact) {
   auto box = Box<int>::make(1);
   auto other = std::move(box);
