@@ -2,7 +2,7 @@
 #
 #   memkit_add_library(NAME SOURCES src... [DEPS dep...])
 #   memkit_add_test(NAME SOURCES src... [DEPS dep...] [LABELS label...] [ENV VAR=value...]
-#                   [MODULE name])
+#                   [MODULE name] [NO_TEST_SUPPORT])
 #   memkit_add_benchmark(NAME SOURCES src... [DEPS dep...])
 #   memkit_add_example(NAME SOURCE file.cpp [EXPECTED file.expected] [DESCRIPTION "one line"]
 #                      [DEPS dep...] [ENV VAR=value...])
@@ -58,15 +58,16 @@ function(memkit_add_library NAME)
 endfunction()
 
 # memkit_add_test(NAME SOURCES src... [DEPS dep...] [LABELS label...] [ENV VAR=value...]
-#                 [MODULE name])
+#                 [MODULE name] [NO_TEST_SUPPORT])
 #
 # A GoogleTest executable NAME (gtest_main, gmock, memkit::memkit, Threads, and
 # memkit_test_support if tests/support has sources). Its tests are discovered when ctest runs
 # (DISCOVERY_MODE PRE_TEST) and named "<MODULE>.<Suite>.<Test>", MODULE defaulting to the name of
 # the calling directory (tests/own -> "own.BoxTest.Make"). Every discovered test gets the LABELS
-# and the ENV environment. tests/ is on the include path ("support/foo.h").
+# and the ENV environment. tests/ is on the include path ("support/foo.h"). NO_TEST_SUPPORT leaves
+# memkit_test_support out: its counting operator new would clash with a test that brings its own.
 function(memkit_add_test NAME)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODULE" "SOURCES;DEPS;LABELS;ENV")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_TEST_SUPPORT" "MODULE" "SOURCES;DEPS;LABELS;ENV")
   _memkit_no_unparsed(memkit_add_test)
   _memkit_require(memkit_add_test arg_SOURCES "SOURCES")
   if(NOT arg_MODULE)
@@ -76,7 +77,7 @@ function(memkit_add_test NAME)
   add_executable(${NAME} ${arg_SOURCES})
   target_link_libraries(${NAME} PRIVATE
     memkit::memkit GTest::gtest_main GTest::gmock Threads::Threads memkit_warnings ${arg_DEPS})
-  if(TARGET memkit_test_support)
+  if(TARGET memkit_test_support AND NOT arg_NO_TEST_SUPPORT)
     target_link_libraries(${NAME} PRIVATE memkit_test_support)
   endif()
   target_include_directories(${NAME} PRIVATE "${PROJECT_SOURCE_DIR}/tests")

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libmimalloc-dev libjemalloc-dev  # peers in bench/alloc, loaded with dlopen
   clang-format git
 )
 

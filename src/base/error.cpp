@@ -72,6 +72,13 @@ OutOfBounds::OutOfBounds(std::string_view type, std::string_view operation, std:
       index_(index),
       size_(size) {}
 
+AllocError::AllocError(std::string_view allocator, std::string_view operation, std::size_t size,
+                       std::size_t alignment, std::string_view reason)
+    : message_(concat({allocator, ": ", operation, "(size ", std::to_string(size), ", align ",
+                       std::to_string(alignment), ") failed: ", reason})),
+      size_(size),
+      alignment_(alignment) {}
+
 WrongThread::WrongThread(std::string_view type, std::string_view operation, std::thread::id owner)
     : Error(
           concat({type, ": ", operation, " on thread ", describe_thread(std::this_thread::get_id()),
@@ -94,6 +101,11 @@ void throw_use_after_move(std::string_view type, std::string_view operation) {
 
 void throw_null_pointer(std::string_view type, std::string_view operation) {
   throw NullPointer(type, operation);
+}
+
+void throw_alloc_error(std::string_view allocator, std::string_view operation, std::size_t size,
+                       std::size_t alignment, std::string_view reason) {
+  throw AllocError(allocator, operation, size, alignment, reason);
 }
 
 void throw_out_of_bounds(std::string_view type, std::string_view operation, std::size_t index,

@@ -15,6 +15,12 @@
 //       ├── BorrowError      borrow() while mutably borrowed
 //       └── BorrowMutError   borrow_mut() while borrowed at all
 //
+// AllocError is the one exception that is not a memkit::Error: an allocation that cannot be
+// satisfied (a size that overflows, an alignment that is not a power of two, an exhausted
+// fixed-capacity arena, a pointer freed into a pool that does not own it) derives from
+// std::bad_alloc, so code that already handles out-of-memory — and every std container — handles
+// it too. Its message names the allocator, the operation, the size and the alignment.
+//
 // The throwing helpers in detail:: are out of line and cold, so a check costs one compare and
 // one never-taken branch at the call site.
 #ifndef MEMKIT_BASE_ERROR_H_
@@ -22,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -110,8 +117,28 @@ class MEMKIT_EXPORT BorrowMutError : public BorrowConflict {
   using BorrowConflict::BorrowConflict;
 };
 
+// "memkit::Arena: allocate(size 64, align 3) failed: alignment is not a power of two"
+class MEMKIT_EXPORT AllocError : public std::bad_alloc {
+ public:
+  AllocError(std::string_view allocator, std::string_view operation, std::size_t size,
+             std::size_t alignment, std::string_view reason);
+  const char* what() const noexcept override { return message_.c_str(); }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t alignment() const noexcept { return alignment_; }
+
+ private:
+  std::string message_;
+  std::size_t size_;
+  std::size_t alignment_;
+};
+
 namespace detail {
 
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_alloc_error(std::string_view allocator,
+                                                             std::string_view operation,
+                                                             std::size_t size,
+                                                             std::size_t alignment,
+                                                             std::string_view reason);
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_use_after_move(std::string_view type,
                                                                 std::string_view operation);
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_null_pointer(std::string_view type,
