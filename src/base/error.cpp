@@ -22,6 +22,12 @@ std::string describe_thread(std::thread::id id) {
   return out.str();
 }
 
+std::string describe_address(const void* address) {
+  std::ostringstream out;
+  out << address;
+  return out.str();
+}
+
 std::string_view base_name(std::string_view path) {
   const std::size_t slash = path.find_last_of('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -72,6 +78,20 @@ OutOfBounds::OutOfBounds(std::string_view type, std::string_view operation, std:
       index_(index),
       size_(size) {}
 
+InvalidFree::InvalidFree(std::string_view allocator, std::string_view operation,
+                         const void* address, std::string_view reason)
+    : Error(concat({allocator, ": ", operation, "(", describe_address(address), ") failed: ",
+                    reason})),
+      address_(address) {}
+
+UseAfterFree::UseAfterFree(std::string_view type, std::string_view operation,
+                           std::string_view what)
+    : Error(concat({type, ": ", operation, " on ", what})) {}
+
+InvalidCheckpoint::InvalidCheckpoint(std::string_view allocator, std::string_view operation,
+                                     std::string_view reason)
+    : Error(concat({allocator, ": ", operation, " to ", reason})) {}
+
 AllocError::AllocError(std::string_view allocator, std::string_view operation, std::size_t size,
                        std::size_t alignment, std::string_view reason)
     : message_(concat({allocator, ": ", operation, "(size ", std::to_string(size), ", align ",
@@ -101,6 +121,21 @@ void throw_use_after_move(std::string_view type, std::string_view operation) {
 
 void throw_null_pointer(std::string_view type, std::string_view operation) {
   throw NullPointer(type, operation);
+}
+
+void throw_invalid_free(std::string_view allocator, std::string_view operation,
+                        const void* address, std::string_view reason) {
+  throw InvalidFree(allocator, operation, address, reason);
+}
+
+void throw_use_after_free(std::string_view type, std::string_view operation,
+                          std::string_view what) {
+  throw UseAfterFree(type, operation, what);
+}
+
+void throw_invalid_checkpoint(std::string_view allocator, std::string_view operation,
+                              std::string_view reason) {
+  throw InvalidCheckpoint(allocator, operation, reason);
 }
 
 void throw_alloc_error(std::string_view allocator, std::string_view operation, std::size_t size,

@@ -11,6 +11,9 @@
 //   ├── OutOfBounds      an index or slice past the end
 //   ├── WrongThread      a single-thread type (Rc, Weak) touched from another thread (debug)
 //   ├── Deadlock         a Mutex locked again by the thread that holds it (debug)
+//   ├── InvalidFree      a double free, or a pointer freed into an allocator that does not own it
+//   ├── UseAfterFree     an allocator, handle or view used after what it refers to was destroyed
+//   ├── InvalidCheckpoint  an arena rewound to a checkpoint it cannot return to
 //   └── BorrowConflict   a RefCell borrow that would break "one writer or many readers"
 //       ├── BorrowError      borrow() while mutably borrowed
 //       └── BorrowMutError   borrow_mut() while borrowed at all
@@ -117,6 +120,30 @@ class MEMKIT_EXPORT BorrowMutError : public BorrowConflict {
   using BorrowConflict::BorrowConflict;
 };
 
+// "memkit::Pool<Node>: free(0x5581a2c0) failed: double free (the slot is already free)"
+class MEMKIT_EXPORT InvalidFree : public Error {
+ public:
+  InvalidFree(std::string_view allocator, std::string_view operation, const void* address,
+              std::string_view reason);
+  const void* address() const noexcept { return address_; }
+
+ private:
+  const void* address_;
+};
+
+// "memkit::ArenaAllocator<int>: allocate() on a memkit::Arena that was destroyed"
+class MEMKIT_EXPORT UseAfterFree : public Error {
+ public:
+  UseAfterFree(std::string_view type, std::string_view operation, std::string_view what);
+};
+
+// "memkit::Arena: rewind() to a checkpoint taken before the last reset()"
+class MEMKIT_EXPORT InvalidCheckpoint : public Error {
+ public:
+  InvalidCheckpoint(std::string_view allocator, std::string_view operation,
+                    std::string_view reason);
+};
+
 // "memkit::Arena: allocate(size 64, align 3) failed: alignment is not a power of two"
 class MEMKIT_EXPORT AllocError : public std::bad_alloc {
  public:
@@ -139,6 +166,16 @@ namespace detail {
                                                              std::size_t size,
                                                              std::size_t alignment,
                                                              std::string_view reason);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_invalid_free(std::string_view allocator,
+                                                              std::string_view operation,
+                                                              const void* address,
+                                                              std::string_view reason);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_use_after_free(std::string_view type,
+                                                                std::string_view operation,
+                                                                std::string_view what);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_invalid_checkpoint(std::string_view allocator,
+                                                                    std::string_view operation,
+                                                                    std::string_view reason);
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_use_after_move(std::string_view type,
                                                                 std::string_view operation);
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_null_pointer(std::string_view type,
