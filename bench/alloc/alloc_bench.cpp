@@ -238,9 +238,9 @@ MEMKIT_ALLOC_BENCH(BM_TrackingResource);
 // "BM_Arena/4194304" and the label "x4M" for each batch size.
 #define MEMKIT_STR_(x) #x
 #define MEMKIT_STR(x) MEMKIT_STR_(x)
-#define MEMKIT_ALLOC_COMPARE(label, ours, peer_label, peer, target)                            \
+#define MEMKIT_ALLOC_COMPARE(label, ours, peer_label, peer, target)                           \
   MEMKIT_BENCH_COMPARE(label " (hot x1000)", ours "/1000", peer_label, peer "/1000", target); \
-  MEMKIT_BENCH_COMPARE(label " (live x" MEMKIT_STR(MEMKIT_STREAM_LABEL) ")",                 \
+  MEMKIT_BENCH_COMPARE(label " (live x" MEMKIT_STR(MEMKIT_STREAM_LABEL) ")",                  \
                        ours "/" MEMKIT_STR(MEMKIT_STREAM_ARG), peer_label,                    \
                        peer "/" MEMKIT_STR(MEMKIT_STREAM_ARG), target)
 
@@ -267,12 +267,12 @@ MEMKIT_ALLOC_COMPARE("Arena allocate 32 B", "BM_Arena", "mimalloc malloc+free", 
                      Target::no_slower(1.0));
 MEMKIT_ALLOC_COMPARE("Arena allocate 32 B", "BM_Arena", "jemalloc malloc+free", "BM_Jemalloc",
                      Target::no_slower(1.0));
-MEMKIT_ALLOC_COMPARE("Pool<32 B> allocate+free", "BM_Pool", "glibc malloc+free",
-                     "BM_GlibcMalloc", Target::at_least_times_faster(2.0));
-MEMKIT_ALLOC_COMPARE("Pool<32 B> allocate+free", "BM_Pool", "mimalloc malloc+free",
-                     "BM_Mimalloc", Target::no_slower(1.05));
-MEMKIT_ALLOC_COMPARE("Pool<32 B> allocate+free", "BM_Pool", "jemalloc malloc+free",
-                     "BM_Jemalloc", Target::no_slower(1.05));
+MEMKIT_ALLOC_COMPARE("Pool<32 B> allocate+free", "BM_Pool", "glibc malloc+free", "BM_GlibcMalloc",
+                     Target::at_least_times_faster(2.0));
+MEMKIT_ALLOC_COMPARE("Pool<32 B> allocate+free", "BM_Pool", "mimalloc malloc+free", "BM_Mimalloc",
+                     Target::no_slower(1.05));
+MEMKIT_ALLOC_COMPARE("Pool<32 B> allocate+free", "BM_Pool", "jemalloc malloc+free", "BM_Jemalloc",
+                     Target::no_slower(1.05));
 MEMKIT_ALLOC_COMPARE("TrackingResource allocate+deallocate", "BM_TrackingResource",
                      "new_delete_resource untracked", "BM_NewDeleteResource",
                      Target::no_slower(1.15));

@@ -35,13 +35,13 @@ TEST(FormatBytesTest, UsesBinaryUnitsWithOneDecimal) {
 }
 
 TEST(SortTagsTest, LargestLiveBytesFirstThenByName) {
-  std::vector<TagStats> tags(3);
-  tags[0].tag = "b";
-  tags[0].counts.live_bytes = 10;
-  tags[1].tag = "a";
-  tags[1].counts.live_bytes = 10;
-  tags[2].tag = "c";
-  tags[2].counts.live_bytes = 99;
+  std::vector<TagStats> tags;
+  for (const auto& [name, live] : {std::pair{"b", 10}, std::pair{"a", 10}, std::pair{"c", 99}}) {
+    TagStats tag;
+    tag.tag = std::string_view(name);
+    tag.counts.live_bytes = live;
+    tags.push_back(tag);
+  }
   memkit::sort_tags(tags);
   ASSERT_EQ(tags.size(), 3u);
   EXPECT_EQ(tags[0].tag, "c");
@@ -66,8 +66,9 @@ TEST(MemoryStatsTest, TextNamesTheSourceCountsFootprintAndTags) {
             "memkit::Arena: live 1.5 KiB in 1 block, peak 2.0 KiB; 2 allocations, 1 free, "
             "2.0 KiB in total");
   EXPECT_NE(text.find("  holds 4.0 KiB in 1 chunk, 16 B wasted\n"), std::string::npos);
-  EXPECT_NE(text.find("Node \"x\"     1.5 KiB         1     2.0 KiB         2         1     2.0 KiB"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("Node \"x\"     1.5 KiB         1     2.0 KiB         2         1     2.0 KiB"),
+      std::string::npos)
       << text;
   std::ostringstream streamed;
   streamed << sample();
