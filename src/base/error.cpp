@@ -82,11 +82,12 @@ OutOfBounds::OutOfBounds(std::string_view type, std::string_view operation, std:
 
 InvalidFree::InvalidFree(std::string_view allocator, std::string_view operation,
                          const void* address, std::string_view reason)
-    : Error(concat(
-          {allocator, ": ", operation, "(", describe_address(address), ") failed: ", reason})),
+    : Error(concat({allocator, ": ", operation, "(", describe_address(address), ") failed: ",
+                    reason})),
       address_(address) {}
 
-UseAfterFree::UseAfterFree(std::string_view type, std::string_view operation, std::string_view what)
+UseAfterFree::UseAfterFree(std::string_view type, std::string_view operation,
+                           std::string_view what)
     : Error(concat({type, ": ", operation, " on ", what})) {}
 
 InvalidCheckpoint::InvalidCheckpoint(std::string_view allocator, std::string_view operation,
@@ -161,8 +162,8 @@ void throw_null_pointer(std::string_view type, std::string_view operation) {
   throw NullPointer(type, operation);
 }
 
-void throw_invalid_free(std::string_view allocator, std::string_view operation, const void* address,
-                        std::string_view reason) {
+void throw_invalid_free(std::string_view allocator, std::string_view operation,
+                        const void* address, std::string_view reason) {
   throw InvalidFree(allocator, operation, address, reason);
 }
 
