@@ -4,6 +4,8 @@
 //   memkit tour [--list] [NAME...]
 //                                runs the bundled examples in tour order, a banner before each;
 //                                exits non-zero if any of them fails
+//   memkit maps PID | -- PROGRAM ARGS...
+//                                a process's memory map by kind and module (maps_command.h)
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "maps_command.h"
 #include "memkit/version.h"
 #include "tour_examples.h"
 
@@ -166,6 +169,8 @@ int main(int argc, char** argv) {
                    "Where the example programs are (default: $MEMKIT_EXAMPLES_DIR or the build's)");
   tour->add_option("names", names, "Run only these examples (in the order given)");
 
+  memkit_tool::MapsCommand maps(app);
+
   if (argc < 2) {
     std::cerr << app.help();
     return 2;
@@ -179,5 +184,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand(tour)) {
     return list ? list_tour() : run_tour(names, examples_dir);
   }
+  if (app.got_subcommand(maps.app())) return maps.run();
   return 0;
 }
