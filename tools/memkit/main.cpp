@@ -6,6 +6,8 @@
 //                                exits non-zero if any of them fails
 //   memkit maps PID | -- PROGRAM ARGS...
 //                                a process's memory map by kind and module (maps_command.h)
+//   memkit layout BINARY [TYPE...]
+//                                struct layouts from debug information (layout_command.h)
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "layout_command.h"
 #include "maps_command.h"
 #include "memkit/version.h"
 #include "tour_examples.h"
@@ -170,6 +173,7 @@ int main(int argc, char** argv) {
   tour->add_option("names", names, "Run only these examples (in the order given)");
 
   memkit_tool::MapsCommand maps(app);
+  memkit_tool::LayoutCommand layout(app);
 
   if (argc < 2) {
     std::cerr << app.help();
@@ -185,5 +189,6 @@ int main(int argc, char** argv) {
     return list ? list_tour() : run_tour(names, examples_dir);
   }
   if (app.got_subcommand(maps.app())) return maps.run();
+  if (app.got_subcommand(layout.app())) return layout.run();
   return 0;
 }
