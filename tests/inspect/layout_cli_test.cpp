@@ -5,7 +5,6 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -138,6 +137,42 @@ struct PaholeSummary {
   std::map<std::string, std::uint64_t> offsets;
 };
 
+// "\tuint32_t  b;  /*     4     4 */" -> {"b", 4}; false for other lines.
+bool parse_member_line(const std::string& line, std::string* name, std::uint64_t* offset) {
+  const std::size_t semicolon = line.find(';');
+  const std::size_t comment = line.find("/*");
+  if (line.empty() || line[0] != '\t' || semicolon == std::string::npos ||
+      comment == std::string::npos || comment < semicolon) {
+    return false;
+  }
+  std::string declaration = line.substr(0, semicolon);
+  if (const std::size_t bracket = declaration.find('['); bracket != std::string::npos) {
+    declaration.resize(bracket);
+  }
+  const std::size_t space = declaration.find_last_of(" \t");
+  if (space == std::string::npos) return false;
+  *name = declaration.substr(space + 1);
+  std::istringstream numbers(line.substr(comment + 2));
+  return static_cast<bool>(numbers >> *offset);
+}
+
+// "/* size: 12, cachelines: 1, members: 3 */": the number after `key: `, if the line has it.
+bool number_after(const std::string& line, const std::string& key, std::uint64_t* value) {
+  const std::string needle = key + ": ";
+  std::size_t at = line.find(needle);
+  // "holes: " must not match inside "sum holes: ".
+  while (at != std::string::npos && at > 0 && line[at - 1] != ' ' && line[at - 1] != ',') {
+    at = line.find(needle, at + 1);
+  }
+  if (at != std::string::npos && key == "holes" && at >= 4 &&
+      line.compare(at - 4, 4, "sum ") == 0) {
+    at = line.find(needle, at + 1);
+  }
+  if (at == std::string::npos) return false;
+  *value = std::stoull(line.substr(at + needle.size()));
+  return true;
+}
+
 PaholeSummary pahole(const std::string& type, bool reorganize = false) {
   std::vector<std::string> argv{"pahole", "-C", type};
   if (reorganize) argv.insert(argv.begin() + 1, "--reorganize");
@@ -146,25 +181,19 @@ PaholeSummary pahole(const std::string& type, bool reorganize = false) {
   EXPECT_EQ(run.exit_code, 0) << run.err;
   PaholeSummary summary;
   bool saw_sum_members = false;
-  const std::regex member(R"(^\s+[^/]*?\s(\w+)(\[\d+\])?;\s+/\*\s+(\d+)\s+\d+\s+\*/)");
-  const std::regex number(R"((size|sum members|holes|sum holes|padding): (\d+))");
   std::istringstream in(run.out);
   for (std::string line; std::getline(in, line);) {
-    std::smatch match;
-    if (std::regex_search(line, match, member)) summary.offsets[match[1]] = std::stoull(match[3]);
-    for (auto it = std::sregex_iterator(line.begin(), line.end(), number);
-         it != std::sregex_iterator(); ++it) {
-      const std::string key = (*it)[1];
-      const std::uint64_t value = std::stoull((*it)[2]);
-      if (key == "size") summary.size = value;
-      if (key == "sum members") {
-        summary.sum_members = value;
-        saw_sum_members = true;
-      }
-      if (key == "holes") summary.holes = value;
-      if (key == "sum holes") summary.sum_holes = value;
-      if (key == "padding") summary.padding = value;
+    std::string name;
+    std::uint64_t offset = 0;
+    if (parse_member_line(line, &name, &offset)) {
+      summary.offsets[name] = offset;
+      continue;
     }
+    number_after(line, "size", &summary.size);
+    saw_sum_members |= number_after(line, "sum members", &summary.sum_members);
+    number_after(line, "holes", &summary.holes);
+    number_after(line, "sum holes", &summary.sum_holes);
+    number_after(line, "padding", &summary.padding);
   }
   // pahole prints "sum members" only when there are holes.
   if (!saw_sum_members) summary.sum_members = summary.size - summary.padding - summary.sum_holes;

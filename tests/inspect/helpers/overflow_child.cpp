@@ -4,10 +4,11 @@
 //   overflow_child thread        reporter installed; a watched std::thread overflows
 //   overflow_child small-thread  the same in a thread with a 256 KiB stack
 //   overflow_child unwatched     reporter installed; a thread that did not watch its stack
-//   overflow_child null          reporter installed; a null-pointer write (not an overflow)
+//   overflow_child null          reporter installed; a write to address 16 (not an overflow)
 //   overflow_child none          no reporter; the main thread overflows
 #include <pthread.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -17,7 +18,8 @@
 namespace {
 
 volatile bool g_stop = false;
-int* volatile g_null = nullptr;
+// Not null: UBSan would report a null store itself. Page 0 is never mapped.
+int* volatile g_low_address = reinterpret_cast<int*>(std::uintptr_t{16});
 
 // Each frame keeps a 1 KiB array alive across the call, so no compiler turns this into a loop.
 int recurse(int depth) {
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (std::strcmp(mode, "null") == 0) {
-    *g_null = 1;
+    *g_low_address = 1;
     return 0;
   }
   std::fprintf(stderr, "usage: overflow_child main|thread|small-thread|unwatched|null|none\n");
