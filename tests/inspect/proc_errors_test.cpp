@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -31,8 +30,13 @@ pid_t exited_child(bool reap) {
   } else {
     // Wait until it is a zombie: state 'Z' in /proc/PID/stat.
     for (int i = 0; i < 2000; ++i) {
-      std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
-      std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      std::string content;
+      try {
+        content =
+            read_proc_file(std::string("/proc/").append(std::to_string(child)).append("/stat"));
+      } catch (const ProcReadError&) {
+        break;
+      }
       const std::size_t paren = content.rfind(')');
       if (paren != std::string::npos && content.size() > paren + 2 && content[paren + 2] == 'Z') {
         break;

@@ -10,7 +10,7 @@ namespace {
 LayoutMember plain(const char* name, std::uint64_t offset, std::uint64_t size) {
   LayoutMember member;
   member.name = name;
-  member.type_name = "t" + std::to_string(size);
+  member.type_name = std::string("t").append(std::to_string(size));
   member.offset = offset;
   member.size = size;
   member.data_size = size;

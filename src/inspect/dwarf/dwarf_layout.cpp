@@ -74,9 +74,11 @@ class Reader {
       case DW_TAG_rvalue_reference_type:
         return (type_of(die, &inner) ? type_name(&inner, depth + 1) : "void") + "&&";
       case DW_TAG_const_type:
-        return "const " + (type_of(die, &inner) ? type_name(&inner, depth + 1) : "void");
+        return std::string("const ").append(type_of(die, &inner) ? type_name(&inner, depth + 1)
+                                                                 : "void");
       case DW_TAG_volatile_type:
-        return "volatile " + (type_of(die, &inner) ? type_name(&inner, depth + 1) : "void");
+        return std::string("volatile ")
+            .append(type_of(die, &inner) ? type_name(&inner, depth + 1) : "void");
       case DW_TAG_array_type: {
         std::string text = type_of(die, &inner) ? type_name(&inner, depth + 1) : "?";
         Dwarf_Die child;
@@ -86,9 +88,9 @@ class Reader {
             Dwarf_Word count = 0;
             Dwarf_Word upper = 0;
             if (attribute_udata(&child, DW_AT_count, &count)) {
-              text += "[" + std::to_string(count) + "]";
+              text.append("[").append(std::to_string(count)).append("]");
             } else if (attribute_udata(&child, DW_AT_upper_bound, &upper)) {
-              text += "[" + std::to_string(upper + 1) + "]";
+              text.append("[").append(std::to_string(upper + 1)).append("]");
             } else {
               text += "[]";
             }
