@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 namespace memkit {
@@ -111,6 +113,43 @@ Deadlock::Deadlock(std::string_view type, std::string_view operation)
 
 BorrowConflict::BorrowConflict(const BorrowConflictInfo& info)
     : Error(borrow_message(info)), borrows_(info.borrows) {}
+
+namespace {
+
+// Why a /proc read failed, in the words a user needs.
+std::string explain_proc_errno(int error_number) {
+  std::string text = std::strerror(error_number);
+  switch (error_number) {
+    case ENOENT:
+    case ESRCH:
+      text += " (the process has exited, or never existed)";
+      break;
+    case EACCES:
+    case EPERM:
+      text += " (the process belongs to another user: run as that user or as root)";
+      break;
+    default:
+      break;
+  }
+  return text;
+}
+
+}  // namespace
+
+ProcReadError::ProcReadError(std::string_view path, int error_number)
+    : InspectError(
+          concat({"memkit::inspect: cannot read ", path, ": ", explain_proc_errno(error_number)})),
+      path_(path),
+      error_number_(error_number) {}
+
+MapParseError::MapParseError(std::string_view source, std::size_t line, std::string_view text,
+                             std::string_view problem)
+    : InspectError(concat({"memkit::inspect: ", source, ":", std::to_string(line),
+                           ": malformed line \"", text, "\": ", problem})),
+      line_(line) {}
+
+DebugInfoError::DebugInfoError(std::string_view binary, std::string_view problem)
+    : InspectError(concat({"memkit layout: ", binary, " ", problem})) {}
 
 namespace detail {
 

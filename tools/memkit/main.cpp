@@ -4,6 +4,10 @@
 //   memkit tour [--list] [NAME...]
 //                                runs the bundled examples in tour order, a banner before each;
 //                                exits non-zero if any of them fails
+//   memkit maps PID | -- PROGRAM ARGS...
+//                                a process's memory map by kind and module (maps_command.h)
+//   memkit layout BINARY [TYPE...]
+//                                struct layouts from debug information (layout_command.h)
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "layout_command.h"
+#include "maps_command.h"
 #include "memkit/version.h"
 #include "tour_examples.h"
 
@@ -166,6 +172,9 @@ int main(int argc, char** argv) {
                    "Where the example programs are (default: $MEMKIT_EXAMPLES_DIR or the build's)");
   tour->add_option("names", names, "Run only these examples (in the order given)");
 
+  memkit_tool::MapsCommand maps(app);
+  memkit_tool::LayoutCommand layout(app);
+
   if (argc < 2) {
     std::cerr << app.help();
     return 2;
@@ -179,5 +188,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand(tour)) {
     return list ? list_tour() : run_tour(names, examples_dir);
   }
+  if (app.got_subcommand(maps.app())) return maps.run();
+  if (app.got_subcommand(layout.app())) return layout.run();
   return 0;
 }

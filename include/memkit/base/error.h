@@ -24,6 +24,10 @@
 // std::bad_alloc, so code that already handles out-of-memory — and every std container — handles
 // it too. Its message names the allocator, the operation, the size and the alignment.
 //
+// InspectError (a std::runtime_error) and its subclasses ProcReadError, MapParseError and
+// DebugInfoError report what memkit's inspection tools could not read: an exited process, another
+// user's process, a malformed map, a binary without debug information.
+//
 // The throwing helpers in detail:: are out of line and cold, so a check costs one compare and
 // one never-taken branch at the call site.
 #ifndef MEMKIT_BASE_ERROR_H_
@@ -157,6 +161,45 @@ class MEMKIT_EXPORT AllocError : public std::bad_alloc {
   std::string message_;
   std::size_t size_;
   std::size_t alignment_;
+};
+
+// InspectError — memkit could not read or understand a process's memory map or a binary's debug
+// information (memkit/inspect/). Like AllocError it is not a memkit::Error: a process that has
+// exited, another user's process or a binary built without -g is a condition to expect, not a bug
+// in the calling program. Its subclasses say which kind of trouble it was.
+class MEMKIT_EXPORT InspectError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "memkit::inspect: cannot read /proc/4242/smaps: No such file or directory (the process has
+// exited, or never existed)". error_number() is the errno of the failed call.
+class MEMKIT_EXPORT ProcReadError : public InspectError {
+ public:
+  ProcReadError(std::string_view path, int error_number);
+  const std::string& path() const noexcept { return path_; }
+  int error_number() const noexcept { return error_number_; }
+
+ private:
+  std::string path_;
+  int error_number_;
+};
+
+// "memkit::inspect: maps.txt:3: malformed line \"00400000 r-xp\": expected START-END"
+class MEMKIT_EXPORT MapParseError : public InspectError {
+ public:
+  MapParseError(std::string_view source, std::size_t line, std::string_view text,
+                std::string_view problem);
+  std::size_t line() const noexcept { return line_; }
+
+ private:
+  std::size_t line_;
+};
+
+// "memkit layout: /usr/bin/ls has no DWARF debug information (compile it with -g)"
+class MEMKIT_EXPORT DebugInfoError : public InspectError {
+ public:
+  DebugInfoError(std::string_view binary, std::string_view problem);
 };
 
 namespace detail {
