@@ -113,6 +113,16 @@ Deadlock::Deadlock(std::string_view type, std::string_view operation)
 BorrowConflict::BorrowConflict(const BorrowConflictInfo& info)
     : Error(borrow_message(info)), borrows_(info.borrows) {}
 
+GcUsageError::GcUsageError(std::string_view type, std::string_view operation,
+                           std::string_view reason)
+    : Error(concat({type, ": ", operation, " failed: ", reason})) {}
+
+GcVerificationError::GcVerificationError(std::size_t problems, std::string_view report)
+    : Error(concat({"memkit::gc::Heap: heap verification failed after marking (",
+                    std::to_string(problems), problems == 1 ? " problem" : " problems", "):\n",
+                    report})),
+      problems_(problems) {}
+
 namespace detail {
 
 void throw_use_after_move(std::string_view type, std::string_view operation) {
@@ -167,6 +177,11 @@ void fatal(std::string_view message) noexcept {
   (void)!::write(STDERR_FILENO, message.data(), message.size());
   (void)!::write(STDERR_FILENO, "\n", 1);
   std::abort();
+}
+
+void throw_gc_usage_error(std::string_view type, std::string_view operation,
+                          std::string_view reason) {
+  throw GcUsageError(type, operation, reason);
 }
 
 void fatal_wrong_thread(std::string_view type, std::string_view operation,

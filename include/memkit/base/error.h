@@ -159,6 +159,24 @@ class MEMKIT_EXPORT AllocError : public std::bad_alloc {
   std::size_t alignment_;
 };
 
+// "memkit::gc::Stress: parse(\"every:0\") failed: N must be at least 1 (...)" — a GC heap was
+// given a setting, a value or a type it cannot work with.
+class MEMKIT_EXPORT GcUsageError : public Error {
+ public:
+  GcUsageError(std::string_view type, std::string_view operation, std::string_view reason);
+};
+
+// "memkit::gc::Heap: heap verification failed after marking (1 problem):\n  ..." — the GC heap's
+// verifier found a live object whose Member leads to a dead object. problems() counts them.
+class MEMKIT_EXPORT GcVerificationError : public Error {
+ public:
+  GcVerificationError(std::size_t problems, std::string_view report);
+  std::size_t problems() const noexcept { return problems_; }
+
+ private:
+  std::size_t problems_;
+};
+
 namespace detail {
 
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_alloc_error(std::string_view allocator,
@@ -197,6 +215,9 @@ namespace detail {
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void fatal_wrong_thread(std::string_view type,
                                                               std::string_view operation,
                                                               std::thread::id owner) noexcept;
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_gc_usage_error(std::string_view type,
+                                                                std::string_view operation,
+                                                                std::string_view reason);
 
 }  // namespace detail
 }  // namespace memkit
