@@ -100,6 +100,7 @@ Sweeper::Result Sweeper::sweep(bool poison_members) {
     Heap::SizeClassState& state = heap.classes_[page->size_class];
     if (state.page == page) state = Heap::SizeClassState{};
     internals_.page_set.erase(reinterpret_cast<std::uintptr_t>(page));
+    page->top = page->payload;  // nothing lives here any more
     poison_memory(page->payload, kPageSize - kPayloadOffset);
     internals_.spare_pages.push_back(page);
   }

@@ -137,6 +137,17 @@ inline bool holds_object(const void* slot) noexcept {
   return first != 0 && (first & kFreeTag) == 0;
 }
 
+// True when `object` is a constructed object in a slot in use (debug checks of Member targets;
+// the top of a page the heap no longer uses is reset to its payload).
+inline bool is_allocated_object(const GcObject* object) noexcept {
+  const PageHeader* header = page_of(object);
+  if (header->kind == PageKind::kNormal &&
+      reinterpret_cast<const char*>(object) >= static_cast<const NormalPage*>(header)->top) {
+    return false;
+  }
+  return holds_object(object);
+}
+
 }  // namespace detail
 }  // namespace memkit::gc
 

@@ -66,7 +66,7 @@ class MEMKIT_EXPORT Visitor {
     if constexpr (kStrength == detail::Strength::kStrong) {
       if (MEMKIT_LIKELY(worklist_ != nullptr)) {
 #if MEMKIT_DEBUG
-        if (MEMKIT_UNLIKELY(!detail::holds_object(object))) check_target(member, field);
+        if (MEMKIT_UNLIKELY(!detail::is_allocated_object(object))) check_target(member, field);
 #endif
         if (detail::set_mark(object)) worklist_->push_back(object);
         return;
