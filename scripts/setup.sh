@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libmimalloc-dev libjemalloc-dev  # peers in bench/alloc, loaded with dlopen
+  libgc-dev  # Boehm GC, the peer in bench/gc
   clang-format git
 )
 

@@ -81,10 +81,11 @@ class Person : public gc::GarbageCollected<Person> {
 // The lines of the stats that do not depend on timing.
 void print_objects(const gc::Heap& heap) {
   const gc::GcStats stats = heap.stats();
-  std::cout << "collections: " << stats.collections << " (last: " << gc::to_string(stats.last_reason)
+  std::cout << "collections: " << stats.collections
+            << " (last: " << gc::to_string(stats.last_reason)
             << "); live objects: " << stats.objects.counts.live_blocks << ", "
-            << memkit::format_bytes(stats.objects.counts.live_bytes) << "; collected so far: "
-            << stats.objects.counts.frees << "\n";
+            << memkit::format_bytes(stats.objects.counts.live_bytes)
+            << "; collected so far: " << stats.objects.counts.frees << "\n";
 }
 
 int main() {

@@ -13,8 +13,8 @@ namespace memkit::gc {
 std::uint64_t GrowingPolicy::threshold(std::uint64_t live_bytes) const noexcept {
   const double grown = static_cast<double>(live_bytes) * growth_factor;
   const double limit = 0x1p62;
-  const std::uint64_t scaled = grown >= limit ? std::uint64_t{1} << 62
-                                              : static_cast<std::uint64_t>(grown);
+  const std::uint64_t scaled =
+      grown >= limit ? std::uint64_t{1} << 62 : static_cast<std::uint64_t>(grown);
   return std::max(min_bytes, scaled);
 }
 

@@ -219,8 +219,7 @@ void* Heap::allocate_large(std::size_t size) {
   bool collect_now = stress_says_collect(in);
   const CollectionReason reason =
       collect_now ? CollectionReason::kStress : CollectionReason::kAllocation;
-  if (!collect_now &&
-      in.live_total_after_collection() + in.accounted_since + size > in.threshold) {
+  if (!collect_now && in.live_total_after_collection() + in.accounted_since + size > in.threshold) {
     collect_now = true;
   }
   if (collect_now) {
@@ -362,8 +361,7 @@ void Heap::collect_for(CollectionReason reason) {
   in.open_window();
 
   const auto pause = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                           start)
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count());
   ++in.collections;
   in.total_pause_ns += pause;

@@ -40,12 +40,12 @@ struct HeapInternals {
   Heap& heap;
 
   // ---- memory ----
-  std::vector<NormalPage*> pages;                // in use by a size class
-  std::unordered_set<std::uintptr_t> page_set;   // the same, for the conservative lookup
-  std::vector<NormalPage*> spare_pages;          // empty, kept for reuse
+  std::vector<NormalPage*> pages;               // in use by a size class
+  std::unordered_set<std::uintptr_t> page_set;  // the same, for the conservative lookup
+  std::vector<NormalPage*> spare_pages;         // empty, kept for reuse
   std::vector<LargeObject*> large_objects;
   std::map<std::uintptr_t, LargeObject*> large_by_address;
-  std::uintptr_t lowest_address = UINTPTR_MAX;   // a quick filter for the conservative scan
+  std::uintptr_t lowest_address = UINTPTR_MAX;  // a quick filter for the conservative scan
   std::uintptr_t highest_address = 0;
   std::vector<GcObject*> pre_finalizable;
 
@@ -62,12 +62,12 @@ struct HeapInternals {
   std::uint64_t live_object_bytes = 0;     // object slots alive after the last collection
   std::uint64_t live_object_external = 0;  // their external_size() sum
   std::uint64_t external_at_collection = 0;
-  std::uint64_t external_bytes = 0;        // adjust_external_bytes() total
-  std::uint64_t accounted_since = 0;       // settled charges since the last collection
-  std::uint64_t external_since = 0;        // of which external (adjustments, new objects)
-  std::uint64_t object_external_since = 0; // of which external_size() of new objects
+  std::uint64_t external_bytes = 0;         // adjust_external_bytes() total
+  std::uint64_t accounted_since = 0;        // settled charges since the last collection
+  std::uint64_t external_since = 0;         // of which external (adjustments, new objects)
+  std::uint64_t object_external_since = 0;  // of which external_size() of new objects
   std::uint64_t threshold = 0;
-  std::int64_t window = 0;                 // budget_ when the current window opened
+  std::int64_t window = 0;  // budget_ when the current window opened
 
   // ---- statistics ----
   std::uint64_t collections = 0;

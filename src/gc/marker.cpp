@@ -98,9 +98,25 @@ __attribute__((noinline)) void Marker::scan_stack() {
 }
 
 void Marker::drain() {
-  while (!worklist_.empty()) {
-    GcObject* object = worklist_.back();
-    worklist_.pop_back();
+  // Tracing an object first reads its vtable pointer: a cache miss for most objects of a big
+  // heap. A small ring of popped objects, each prefetched when it enters, keeps several misses
+  // in flight instead of one at a time.
+  constexpr std::size_t kAhead = 8;
+  GcObject* ring[kAhead];
+  std::size_t head = 0;
+  std::size_t count = 0;
+  for (;;) {
+    while (count < kAhead && !worklist_.empty()) {
+      GcObject* object = worklist_.back();
+      worklist_.pop_back();
+      __builtin_prefetch(object);
+      ring[(head + count) % kAhead] = object;
+      ++count;
+    }
+    if (count == 0) break;
+    GcObject* object = ring[head];
+    head = (head + 1) % kAhead;
+    --count;
     holder_ = object;
     object->gc_trace(*this);
   }
@@ -161,8 +177,8 @@ void Marker::visit_weak_callback(WeakCallback callback, const void* data) {
 void Marker::check_target(const MemberBase& member, const char* field) {
   std::string message = "memkit::gc::Heap: marking found a Member ";
   if (holder_ != nullptr) {
-    const auto offset = reinterpret_cast<const char*>(&member) -
-                        reinterpret_cast<const char*>(holder_);
+    const auto offset =
+        reinterpret_cast<const char*>(&member) - reinterpret_cast<const char*>(holder_);
     message.append("(");
     if (field != nullptr) {
       message.append("field \"").append(field).append("\"");

@@ -1,4 +1,6 @@
 // Pages and large objects: aligned mappings from the OS, given back when they are empty.
+#include "memkit/gc/page.h"
+
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -7,7 +9,6 @@
 #include "heap_internals.h"
 #include "memkit/base/error.h"
 #include "memkit/base/sanitizers.h"
-#include "memkit/gc/page.h"
 
 namespace memkit::gc::detail {
 namespace {

@@ -28,10 +28,14 @@ void field(std::string& out, const char* name, std::uint64_t value) {
 
 std::string_view to_string(CollectionReason reason) {
   switch (reason) {
-    case CollectionReason::kNone: return "none";
-    case CollectionReason::kExplicit: return "explicit";
-    case CollectionReason::kAllocation: return "allocation";
-    case CollectionReason::kStress: return "stress";
+    case CollectionReason::kNone:
+      return "none";
+    case CollectionReason::kExplicit:
+      return "explicit";
+    case CollectionReason::kAllocation:
+      return "allocation";
+    case CollectionReason::kStress:
+      return "stress";
   }
   return "none";
 }

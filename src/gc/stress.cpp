@@ -12,8 +12,7 @@
 namespace memkit::gc {
 namespace {
 
-constexpr std::string_view kExpected =
-    " (expected 0, off, 1, every, every:N or random:P:SEED)";
+constexpr std::string_view kExpected = " (expected 0, off, 1, every, every:N or random:P:SEED)";
 
 [[noreturn]] void bad_text(std::string_view text, std::string_view reason) {
   std::string operation = "parse(\"";
@@ -98,8 +97,10 @@ Stress Stress::from_environment() {
 
 std::string Stress::to_string() const {
   switch (mode_) {
-    case Mode::kOff: return "off";
-    case Mode::kEvery: return "every:" + std::to_string(interval_);
+    case Mode::kOff:
+      return "off";
+    case Mode::kEvery:
+      return "every:" + std::to_string(interval_);
     case Mode::kRandom: {
       char text[64];
       std::snprintf(text, sizeof(text), "random:%g:", probability_);

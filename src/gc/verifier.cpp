@@ -95,8 +95,7 @@ void Verifier::check_reference(const MemberBase& member, const char* field, bool
 
 std::string Verifier::describe_field(const void* address, const char* field) const {
   std::string text(holder_->gc_type().name);
-  const auto offset =
-      static_cast<const char*>(address) - reinterpret_cast<const char*>(holder_);
+  const auto offset = static_cast<const char*>(address) - reinterpret_cast<const char*>(holder_);
   if (field != nullptr) {
     text.append(".").append(field);
   } else if (offset >= 0 && static_cast<std::size_t>(offset) < holder_size_) {

@@ -13,13 +13,11 @@ namespace detail {
 
 void fatal_poisoned_member(std::string_view type, std::string_view operation) noexcept {
   std::string message(type);
-  message.append(": ")
-      .append(operation)
-      .append(
-          " on a Member poisoned by the collector: a destructor must not reach other GC objects "
-          "(they may be destroyed already; the collector poisons the Members of dead objects "
-          "before it runs destructors); do such cleanup in a pre-finalizer "
-          "(void pre_finalize())");
+  message.append(": ").append(operation).append(
+      " on a Member poisoned by the collector: a destructor must not reach other GC objects "
+      "(they may be destroyed already; the collector poisons the Members of dead objects "
+      "before it runs destructors); do such cleanup in a pre-finalizer "
+      "(void pre_finalize())");
   ::memkit::detail::fatal(message);
 }
 

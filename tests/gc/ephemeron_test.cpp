@@ -1,9 +1,8 @@
 // Tests of EphemeronMap: weak keys, values alive only while their keys are.
-#include "memkit/gc/ephemeron_map.h"
-
 #include <gtest/gtest.h>
 
 #include "gc_test_types.h"
+#include "memkit/gc/ephemeron_map.h"
 
 namespace gc_test {
 namespace {

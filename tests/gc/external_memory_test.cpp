@@ -60,10 +60,10 @@ TEST(ExternalMemoryTest, AdjustedBytesCountAndTriggerAtTheNextAllocation) {
 TEST(ExternalMemoryTest, AdjustingBelowZeroThrows) {
   gc::Heap heap;
   heap.adjust_external_bytes(100);
-  EXPECT_EQ(memkit::testing::what_of<memkit::GcUsageError>(
-                [&] { heap.adjust_external_bytes(-101); }),
-            "memkit::gc::Heap: adjust_external_bytes(-101) failed: the external bytes would go "
-            "below zero (they are 100)");
+  EXPECT_EQ(
+      memkit::testing::what_of<memkit::GcUsageError>([&] { heap.adjust_external_bytes(-101); }),
+      "memkit::gc::Heap: adjust_external_bytes(-101) failed: the external bytes would go "
+      "below zero (they are 100)");
   EXPECT_EQ(heap.stats().external_bytes, 100U);
   heap.adjust_external_bytes(-100);
   EXPECT_EQ(heap.stats().external_bytes, 0U);

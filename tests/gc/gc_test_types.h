@@ -40,8 +40,8 @@ struct Node : gc::GarbageCollected<Node> {
 
 // The slot a Node takes: vptr 8 + value 4 (+4 padding) + destroyed 8 + two Members 16 = 40 bytes,
 // in the 48-byte size class.
-inline constexpr std::size_t kNodeSlot = gc::detail::kSizeClasses[gc::detail::size_class_index(
-    sizeof(gc::detail::Allocated<Node>))];
+inline constexpr std::size_t kNodeSlot =
+    gc::detail::kSizeClasses[gc::detail::size_class_index(sizeof(gc::detail::Allocated<Node>))];
 static_assert(kNodeSlot == 48);
 
 // A pointer-free object of any size.

@@ -31,7 +31,8 @@ TEST(GrowingPolicyTest, InvalidGrowthFactorsAreRejected) {
     policy.growth_factor = factor;
     const std::string message =
         memkit::testing::what_of<memkit::GcUsageError>([&] { heap.set_growing_policy(policy); });
-    EXPECT_NE(message.find("memkit::gc::Heap: set_growing_policy(growth_factor "), std::string::npos)
+    EXPECT_NE(message.find("memkit::gc::Heap: set_growing_policy(growth_factor "),
+              std::string::npos)
         << message;
     EXPECT_NE(message.find(") failed: the growth factor must be a number from 1 to 1000 (the heap "
                            "may grow to that many times its live bytes)"),

@@ -143,8 +143,8 @@ TEST(HeapTest, ThrowingConstructorGivesTheSlotBack) {
 
 TEST(HeapTest, TypeWhoseGarbageCollectedBaseIsNotFirstIsRejected) {
   gc::Heap heap;
-  const std::string message = memkit::testing::what_of<memkit::GcUsageError>(
-      [&] { (void)gc::make<Misordered>(heap); });
+  const std::string message =
+      memkit::testing::what_of<memkit::GcUsageError>([&] { (void)gc::make<Misordered>(heap); });
   EXPECT_EQ(message,
             "memkit::gc::Heap: make<gc_test::Misordered>() failed: gc_test::Misordered does not "
             "start with its memkit::gc::GarbageCollected base: it must be the first polymorphic "

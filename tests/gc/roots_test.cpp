@@ -82,8 +82,8 @@ TEST(RootTest, CopyMoveAssignAndReset) {
   gc::Heap heap;
   int destroyed = 0;
   gc::Root<Node> a = gc::make<Node>(heap, 1, &destroyed);
-  gc::Root<Node> b = a;                 // copy: a second root slot
-  gc::Root<Node> c = std::move(a);      // move: the slot moves
+  gc::Root<Node> b = a;             // copy: a second root slot
+  gc::Root<Node> c = std::move(a);  // move: the slot moves
   EXPECT_EQ(a.get(), nullptr);
   b = gc::make<Node>(heap, 2, &destroyed);  // the first node is still held by c
   heap.collect();

@@ -54,9 +54,8 @@ TEST(StressTest, ToStringRoundTrips) {
   EXPECT_EQ(gc::Stress::off().to_string(), "off");
   EXPECT_EQ(gc::Stress::every(3).to_string(), "every:3");
   EXPECT_EQ(gc::Stress::random(0.25, 7).to_string(), "random:0.25:7");
-  for (const gc::Stress& stress :
-       {gc::Stress::off(), gc::Stress::every(1), gc::Stress::every(99),
-        gc::Stress::random(0.5, 123456789)}) {
+  for (const gc::Stress& stress : {gc::Stress::off(), gc::Stress::every(1), gc::Stress::every(99),
+                                   gc::Stress::random(0.5, 123456789)}) {
     EXPECT_EQ(gc::Stress::parse(stress.to_string()), stress);
   }
 }
@@ -64,21 +63,16 @@ TEST(StressTest, ToStringRoundTrips) {
 TEST(StressTest, MalformedSpellingsThrowWithTheReason) {
   const std::string expected = " (expected 0, off, 1, every, every:N or random:P:SEED)";
   const std::pair<const char*, const char*> cases[] = {
-      {"sometimes", "unknown mode"},
-      {"every:", "N is not a whole number"},
-      {"every:x", "N is not a whole number"},
-      {"every:0", "N must be at least 1"},
-      {"every:-3", "N is not a whole number"},
-      {"random:0.5", "the SEED is missing"},
-      {"random:half:1", "P is not a number"},
-      {"random:0:1", "P must be in (0, 1]"},
-      {"random:1.5:1", "P must be in (0, 1]"},
-      {"random:0.5:seed", "SEED is not a whole number"},
+      {"sometimes", "unknown mode"},           {"every:", "N is not a whole number"},
+      {"every:x", "N is not a whole number"},  {"every:0", "N must be at least 1"},
+      {"every:-3", "N is not a whole number"}, {"random:0.5", "the SEED is missing"},
+      {"random:half:1", "P is not a number"},  {"random:0:1", "P must be in (0, 1]"},
+      {"random:1.5:1", "P must be in (0, 1]"}, {"random:0.5:seed", "SEED is not a whole number"},
   };
   for (const auto& [text, reason] : cases) {
-    EXPECT_EQ(memkit::testing::what_of<memkit::GcUsageError>([&] { (void)gc::Stress::parse(text); }),
-              std::string("memkit::gc::Stress: parse(\"") + text + "\") failed: " + reason +
-                  expected);
+    EXPECT_EQ(
+        memkit::testing::what_of<memkit::GcUsageError>([&] { (void)gc::Stress::parse(text); }),
+        std::string("memkit::gc::Stress: parse(\"") + text + "\") failed: " + reason + expected);
   }
   EXPECT_EQ(memkit::testing::what_of<memkit::GcUsageError>([] { (void)gc::Stress::every(0); }),
             "memkit::gc::Stress: every(0) failed: N must be at least 1");

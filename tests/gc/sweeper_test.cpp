@@ -15,12 +15,13 @@ namespace gc_test {
 // Touches its peer in its destructor: the bug poisoning exists to catch. (Named namespace: its
 // name appears in the message.)
 struct Toucher : gc::GarbageCollected<Toucher> {
+  explicit Toucher(volatile int* out) : seen(out) {}
   ~Toucher() {
-    if (peer.raw_object() != nullptr) seen = peer->value;
+    if (peer.raw_object() != nullptr) *seen = peer->value;
   }
   void trace(gc::Visitor& visitor) const { visitor.trace(peer); }
   gc::Member<Node> peer;
-  int seen = 0;
+  volatile int* seen;  // outside the object, so the read cannot be optimized away
 };
 
 namespace {
@@ -55,7 +56,8 @@ TEST(SweeperDeathTest, DestructorThatFollowsAMemberFailsLoudly) {
       {
         gc::Heap heap;
         heap.set_stress(gc::Stress::every(1000000));  // poisoning on in every build
-        gc::Local<Toucher> toucher = gc::make<Toucher>(heap);
+        volatile int seen = 0;
+        gc::Local<Toucher> toucher = gc::make<Toucher>(heap, &seen);
         toucher->peer = gc::make<Node>(heap, 5);
         toucher = nullptr;
         heap.collect();

@@ -109,9 +109,7 @@ TEST(LivenessBrokerTest, NullIsNotAlive) {
   bool null_alive = true;
   struct Asks : gc::GarbageCollected<Asks> {
     explicit Asks(bool* out) : result(out) {}
-    void trace(gc::Visitor& visitor) const {
-      visitor.register_weak_callback<&Asks::ask>(this);
-    }
+    void trace(gc::Visitor& visitor) const { visitor.register_weak_callback<&Asks::ask>(this); }
     void ask(const gc::LivenessBroker& broker) {
       *result = broker.is_alive(static_cast<const Node*>(nullptr));
     }

@@ -53,9 +53,13 @@ struct TypeInfo {
 };
 
 template <class T>
-concept HasTrace = requires(const T& object, Visitor& visitor) { object.trace(visitor); };
+concept HasTrace = requires(const T& object, Visitor& visitor) {
+  object.trace(visitor);
+};
 template <class T>
-concept HasPreFinalizer = requires(T& object) { object.pre_finalize(); };
+concept HasPreFinalizer = requires(T& object) {
+  object.pre_finalize();
+};
 template <class T>
 concept HasExternalSize = requires(const T& object) {
   { object.external_size() } -> std::convertible_to<std::size_t>;

@@ -69,7 +69,8 @@ class MemberBase {
 
 template <class T>
 GcObject* to_object(T* pointer) noexcept {
-  return pointer == nullptr ? nullptr : static_cast<GcObject*>(const_cast<std::remove_cv_t<T>*>(pointer));
+  return pointer == nullptr ? nullptr
+                            : static_cast<GcObject*>(const_cast<std::remove_cv_t<T>*>(pointer));
 }
 
 enum class Strength { kStrong, kWeak };
@@ -104,8 +105,8 @@ class BasicMember : public MemberBase {
     return *this;
   }
   template <class U>
-  requires std::is_convertible_v<U*, T*> BasicMember& operator=(const BasicMember<U, kStrength>& other)
-  noexcept {
+  requires std::is_convertible_v<U*, T*> BasicMember& operator=(
+      const BasicMember<U, kStrength>& other) noexcept {
     object_ = to_object(static_cast<T*>(other.get()));
     return *this;
   }
@@ -148,7 +149,8 @@ class BasicMember : public MemberBase {
 #if MEMKIT_DEBUG
     if (MEMKIT_UNLIKELY(poisoned())) fatal_poisoned_member(name(), operation);
 #endif
-    if (MEMKIT_UNLIKELY(object_ == nullptr)) ::memkit::detail::throw_null_pointer(name(), operation);
+    if (MEMKIT_UNLIKELY(object_ == nullptr))
+      ::memkit::detail::throw_null_pointer(name(), operation);
     return static_cast<T*>(object_);
   }
 };

@@ -5,9 +5,9 @@
 // one of these handles:
 //
 //   Local<T>     what make() returns: a slot on the heap's handle stack, for local variables.
-//                Creating and dropping one is a push and a pop (16 bytes of handle; locals need
+//                Creating and dropping one is a push and a pop (24 bytes of handle; locals need
 //                not be destroyed in stack order — a handle dropped out of order leaves a hole
-//                that is popped later).
+//                that the next push reuses).
 //   Root<T>      a reference stored anywhere outside the heap: copyable, movable, 24 bytes; a slot
 //                in the heap's root table (reused through a free list).
 //   WeakRoot<T>  like Root, but does not keep the target alive: get() is null once it died.
@@ -48,12 +48,23 @@ Local<T> make(Heap& heap, Args&&... args);
 
 namespace detail {
 
-// The heap's Locals: a stack of object addresses. Bit 0 set: an object under construction.
+// The heap's Locals: object addresses in slots; bit 0 set marks an object under construction.
+// Locals usually die in the order they were made, but not always (a Local returned from a
+// function outlives the Locals made inside it), so a released slot that is not the last one
+// goes on a list of holes that the next push reuses: the table stays as large as the most Locals
+// alive at once.
 class HandleStack {
  public:
   std::uint32_t push(std::uintptr_t entry) {
-    slots_.push_back(entry);
     ++live_;
+    if (!holes_.empty()) {
+      const std::uint32_t index = holes_.back();
+      holes_.pop_back();
+      slots_[index] = entry;
+      return index;
+    }
+    slots_.push_back(entry);
+    holes_.reserve(slots_.capacity());  // so release() never allocates
     return static_cast<std::uint32_t>(slots_.size() - 1);
   }
   void set(std::uint32_t index, std::uintptr_t entry) noexcept { slots_[index] = entry; }
@@ -61,9 +72,9 @@ class HandleStack {
     --live_;
     if (index + 1 == slots_.size()) {
       slots_.pop_back();
-      while (!slots_.empty() && slots_.back() == 0) slots_.pop_back();
     } else {
       slots_[index] = 0;
+      holes_.push_back(index);
     }
   }
   const std::vector<std::uintptr_t>& slots() const noexcept { return slots_; }
@@ -71,6 +82,7 @@ class HandleStack {
 
  private:
   std::vector<std::uintptr_t> slots_;
+  std::vector<std::uint32_t> holes_;
   std::size_t live_ = 0;
 };
 
@@ -216,7 +228,7 @@ template <class T>
 class Root {
  public:
   Root() noexcept = default;
-  Root(std::nullptr_t) noexcept {}  // NOLINT: implicit, like a pointer
+  Root(std::nullptr_t) noexcept {}    // NOLINT: implicit, like a pointer
   Root(T* pointer) : ptr_(pointer) {  // NOLINT: implicit, so Root<T> r = make<T>(heap) works
     if (ptr_ == nullptr) return;
     detail::Handles* handles = detail::handles_of(ptr_);
@@ -256,9 +268,7 @@ class Root {
   T* operator->() const { return checked("operator->"); }
   T& operator*() const { return *checked("operator*"); }
 
-  static constexpr std::string_view name() {
-    return detail::handle_name<detail::kRootPrefix, T>();
-  }
+  static constexpr std::string_view name() { return detail::handle_name<detail::kRootPrefix, T>(); }
 
  private:
   T* checked(std::string_view operation) const {
@@ -277,7 +287,7 @@ class WeakRoot {
  public:
   WeakRoot() noexcept = default;
   WeakRoot(std::nullptr_t) noexcept {}  // NOLINT: implicit, like a pointer
-  WeakRoot(T* pointer) {  // NOLINT: implicit
+  WeakRoot(T* pointer) {                // NOLINT: implicit
     if (pointer == nullptr) return;
     detail::Handles* handles = detail::handles_of(pointer);
     handles->check_thread(name(), "WeakRoot()");

@@ -50,7 +50,7 @@ struct GcStats {
 
   std::uint64_t live_bytes_after_last_collection = 0;  // object bytes + external bytes
   std::uint64_t allocated_since_last_collection = 0;   // object bytes
-  std::uint64_t external_bytes = 0;         // heap.adjust_external_bytes() total
+  std::uint64_t external_bytes = 0;                    // heap.adjust_external_bytes() total
   std::uint64_t object_external_bytes = 0;  // external_size() of live objects (at the last
                                             // collection, plus new objects since)
   std::uint64_t next_collection_at = 0;     // the pacing threshold, in accounted bytes

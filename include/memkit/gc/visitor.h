@@ -79,7 +79,8 @@ class MEMKIT_EXPORT Visitor {
 
   // An ephemeron: `value` is kept alive only while `key` is (see EphemeronMap).
   template <class K, class V>
-  void trace_ephemeron(const K* key, const detail::BasicMember<V, detail::Strength::kStrong>& value) {
+  void trace_ephemeron(const K* key,
+                       const detail::BasicMember<V, detail::Strength::kStrong>& value) {
     visit_ephemeron(detail::to_object(key), value);
   }
 
