@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libmimalloc-dev libjemalloc-dev  # peers in bench/alloc, loaded with dlopen
   libdw-dev dwarves procps  # memkit layout reads DWARF with libdw; tests compare with pahole, pmap
+  libgc-dev  # Boehm GC, the peer in bench/gc
   clang-format git
 )
 

@@ -30,6 +30,16 @@ std::string describe_address(const void* address) {
   return out.str();
 }
 
+// What to do instead depends on what was shared: a GC heap stays with its thread, while an Rc
+// has a thread-safe counterpart.
+std::string_view wrong_thread_advice(std::string_view type) {
+  if (type.starts_with("memkit::gc::")) {
+    return " (a GC heap and its handles belong to the thread that created the heap; give each "
+           "thread its own heap)";
+  }
+  return " (it is not thread-safe; share an Arc across threads instead)";
+}
+
 std::string_view base_name(std::string_view path) {
   const std::size_t slash = path.find_last_of('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -101,10 +111,9 @@ AllocError::AllocError(std::string_view allocator, std::string_view operation, s
       alignment_(alignment) {}
 
 WrongThread::WrongThread(std::string_view type, std::string_view operation, std::thread::id owner)
-    : Error(
-          concat({type, ": ", operation, " on thread ", describe_thread(std::this_thread::get_id()),
-                  ", but it belongs to thread ", describe_thread(owner),
-                  " (it is not thread-safe; share an Arc across threads instead)"})) {}
+    : Error(concat({type, ": ", operation, " on thread ",
+                    describe_thread(std::this_thread::get_id()), ", but it belongs to thread ",
+                    describe_thread(owner), wrong_thread_advice(type)})) {}
 
 Deadlock::Deadlock(std::string_view type, std::string_view operation)
     : Error(
@@ -150,6 +159,16 @@ MapParseError::MapParseError(std::string_view source, std::size_t line, std::str
 
 DebugInfoError::DebugInfoError(std::string_view binary, std::string_view problem)
     : InspectError(concat({"memkit layout: ", binary, " ", problem})) {}
+
+GcUsageError::GcUsageError(std::string_view type, std::string_view operation,
+                           std::string_view reason)
+    : Error(concat({type, ": ", operation, " failed: ", reason})) {}
+
+GcVerificationError::GcVerificationError(std::size_t problems, std::string_view report)
+    : Error(concat({"memkit::gc::Heap: heap verification failed after marking (",
+                    std::to_string(problems), problems == 1 ? " problem" : " problems", "):\n",
+                    report})),
+      problems_(problems) {}
 
 namespace detail {
 
@@ -205,6 +224,11 @@ void fatal(std::string_view message) noexcept {
   (void)!::write(STDERR_FILENO, message.data(), message.size());
   (void)!::write(STDERR_FILENO, "\n", 1);
   std::abort();
+}
+
+void throw_gc_usage_error(std::string_view type, std::string_view operation,
+                          std::string_view reason) {
+  throw GcUsageError(type, operation, reason);
 }
 
 void fatal_wrong_thread(std::string_view type, std::string_view operation,

@@ -14,6 +14,8 @@
 //   ├── InvalidFree      a double free, or a pointer freed into an allocator that does not own it
 //   ├── UseAfterFree     an allocator, handle or view used after what it refers to was destroyed
 //   ├── InvalidCheckpoint  an arena rewound to a checkpoint it cannot return to
+//   ├── GcUsageError     a GC type or heap used against the collector's rules
+//   ├── GcVerificationError  the heap verifier found a Member pointing at a dead object
 //   └── BorrowConflict   a RefCell borrow that would break "one writer or many readers"
 //       ├── BorrowError      borrow() while mutably borrowed
 //       └── BorrowMutError   borrow_mut() while borrowed at all
@@ -202,6 +204,24 @@ class MEMKIT_EXPORT DebugInfoError : public InspectError {
   DebugInfoError(std::string_view binary, std::string_view problem);
 };
 
+// "memkit::gc::Stress: parse(\"every:0\") failed: N must be at least 1 (...)" — a GC heap was
+// given a setting, a value or a type it cannot work with.
+class MEMKIT_EXPORT GcUsageError : public Error {
+ public:
+  GcUsageError(std::string_view type, std::string_view operation, std::string_view reason);
+};
+
+// "memkit::gc::Heap: heap verification failed after marking (1 problem):\n  ..." — the GC heap's
+// verifier found a live object whose Member leads to a dead object. problems() counts them.
+class MEMKIT_EXPORT GcVerificationError : public Error {
+ public:
+  GcVerificationError(std::size_t problems, std::string_view report);
+  std::size_t problems() const noexcept { return problems_; }
+
+ private:
+  std::size_t problems_;
+};
+
 namespace detail {
 
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_alloc_error(std::string_view allocator,
@@ -240,6 +260,9 @@ namespace detail {
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void fatal_wrong_thread(std::string_view type,
                                                               std::string_view operation,
                                                               std::thread::id owner) noexcept;
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_gc_usage_error(std::string_view type,
+                                                                std::string_view operation,
+                                                                std::string_view reason);
 
 }  // namespace detail
 }  // namespace memkit
