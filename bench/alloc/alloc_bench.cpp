@@ -71,87 +71,73 @@ std::vector<void*> pointer_array(std::int64_t count) {
   return std::vector<void*>(static_cast<std::size_t>(count), nullptr);
 }
 
-// ---- the physical limit: a bump pointer over a pre-faulted buffer ------------------------------
-
-void BM_RawBump(benchmark::State& state) {
+// Allocates batches of 32-byte objects with `allocate()`, writing each, and gives each batch
+// back at once with `release()`: how bump allocators are used.
+template <class Allocate, class Release>
+void allocate_then_release(benchmark::State& state, Allocate allocate, Release release) {
   const std::int64_t count = state.range(0);
-  std::vector<std::byte> buffer(static_cast<std::size_t>(count) * sizeof(Object32));
-  std::byte* const begin = buffer.data();
-  std::byte* const end = begin + buffer.size();
   auto pointers = pointer_array(count);
   for (auto _ : state) {
-    std::byte* cursor = begin;
     for (std::int64_t i = 0; i < count; ++i) {
-      if (cursor + sizeof(Object32) > end) std::abort();
-      void* memory = cursor;
-      cursor += sizeof(Object32);
+      void* memory = allocate();
       fill(memory, i);
       pointers[static_cast<std::size_t>(i)] = memory;
     }
     benchmark::DoNotOptimize(pointers.data());
     benchmark::ClobberMemory();
+    release();
   }
   set_counters(state);
+}
+
+// ---- the physical limit: a bump pointer over a pre-faulted buffer ------------------------------
+
+void BM_RawBump(benchmark::State& state) {
+  std::vector<std::byte> buffer(static_cast<std::size_t>(state.range(0)) * sizeof(Object32));
+  std::byte* const begin = buffer.data();
+  std::byte* const end = begin + buffer.size();
+  std::byte* cursor = begin;
+  allocate_then_release(
+      state,
+      [&cursor, end] {
+        if (cursor + sizeof(Object32) > end) std::abort();
+        void* memory = cursor;
+        cursor += sizeof(Object32);
+        return memory;
+      },
+      [&cursor, begin] { cursor = begin; });
 }
 
 // ---- memkit::Arena -----------------------------------------------------------------------------
 
+void arena_batches(benchmark::State& state, memkit::Arena& arena) {
+  allocate_then_release(
+      state, [&arena] { return arena.allocate(sizeof(Object32), alignof(Object32)); },
+      [&arena] { arena.reset(); });
+}
+
 // The arena keeps its chunks across reset() (keep_chunks_on_reset), as the raw bump keeps its
 // buffer: after the first batch, neither touches fresh pages.
 void BM_Arena(benchmark::State& state) {
-  const std::int64_t count = state.range(0);
   memkit::ArenaOptions options;
   options.keep_chunks_on_reset = true;
   memkit::Arena arena(options);
-  auto pointers = pointer_array(count);
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < count; ++i) {
-      void* memory = arena.allocate(sizeof(Object32), alignof(Object32));
-      fill(memory, i);
-      pointers[static_cast<std::size_t>(i)] = memory;
-    }
-    benchmark::DoNotOptimize(pointers.data());
-    benchmark::ClobberMemory();
-    arena.reset();
-  }
-  set_counters(state);
+  arena_batches(state, arena);
 }
 
 // The default arena: reset() returns every chunk but the first, as pmr's release() does.
 void BM_ArenaDefaultReset(benchmark::State& state) {
-  const std::int64_t count = state.range(0);
   memkit::Arena arena;
-  auto pointers = pointer_array(count);
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < count; ++i) {
-      void* memory = arena.allocate(sizeof(Object32), alignof(Object32));
-      fill(memory, i);
-      pointers[static_cast<std::size_t>(i)] = memory;
-    }
-    benchmark::DoNotOptimize(pointers.data());
-    benchmark::ClobberMemory();
-    arena.reset();
-  }
-  set_counters(state);
+  arena_batches(state, arena);
 }
 
 // ---- std::pmr::monotonic_buffer_resource, growing from its default upstream -------------------
 
 void BM_PmrMonotonic(benchmark::State& state) {
-  const std::int64_t count = state.range(0);
   std::pmr::monotonic_buffer_resource resource;
-  auto pointers = pointer_array(count);
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < count; ++i) {
-      void* memory = resource.allocate(sizeof(Object32), alignof(Object32));
-      fill(memory, i);
-      pointers[static_cast<std::size_t>(i)] = memory;
-    }
-    benchmark::DoNotOptimize(pointers.data());
-    benchmark::ClobberMemory();
-    resource.release();
-  }
-  set_counters(state);
+  allocate_then_release(
+      state, [&resource] { return resource.allocate(sizeof(Object32), alignof(Object32)); },
+      [&resource] { resource.release(); });
 }
 
 // ---- general-purpose mallocs: allocate the batch, then free each object ------------------------

@@ -263,42 +263,27 @@ inline constexpr std::size_t kMaxPoolAlignment = 4096;
 
 }  // namespace detail
 
-template <class T>
-class Pool {
+namespace detail {
+
+// The typed face of both pools: slots of T over an untyped core (PoolCore, SharedPoolCore), so
+// Pool<T> and SharedPool<T> differ only in what their cores do.
+template <class T, class Core>
+class TypedPool {
   static_assert(std::is_object_v<T> && !std::is_array_v<T>,
-                "Pool<T> holds objects: T must be an object type and not an array (wrap an array "
-                "in a struct)");
+                "a memkit pool holds objects: T must be an object type and not an array (wrap an "
+                "array in a struct)");
   static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>,
-                "Pool<T> hands out writable slots: T must not be const or volatile");
-  static_assert(sizeof(T) > 0, "Pool<T> needs the size of T: T must be complete");
-  static_assert(!std::is_abstract_v<T>, "Pool<T> makes objects of T: T must not be abstract");
-  static_assert(alignof(T) <= detail::kMaxPoolAlignment,
-                "Pool<T> supports alignments up to 4096 bytes (one page)");
+                "a memkit pool hands out writable slots: T must not be const or volatile");
+  static_assert(sizeof(T) > 0, "a memkit pool needs the size of T: T must be complete");
+  static_assert(!std::is_abstract_v<T>, "a memkit pool makes objects of T: T must not be abstract");
+  static_assert(alignof(T) <= kMaxPoolAlignment,
+                "a memkit pool supports alignments up to 4096 bytes (one page)");
 
  public:
   using value_type = T;
   // Bytes per slot: sizeof(T) rounded up to hold a pointer and to slot_alignment.
-  static constexpr std::size_t slot_size = detail::PoolSlot<T>::size;
-  static constexpr std::size_t slot_alignment = detail::PoolSlot<T>::alignment;
-
-  Pool() : Pool(PoolOptions{}) {}
-  explicit Pool(const PoolOptions& options)
-      : core_(detail::PoolSlot<T>::layout, type_name<Pool>(), options) {}
-
-  Pool(const Pool&) = delete;
-  Pool& operator=(const Pool&) = delete;
-  // Moving takes the chunks, the objects in them and the counts; the moved-from pool is empty.
-  Pool(Pool&&) noexcept = default;
-  Pool& operator=(Pool&& other) noexcept {
-    if (this != &other) {
-      destroy_live_objects();
-      core_ = std::move(other.core_);
-    }
-    return *this;
-  }
-
-  // ~Pool() — ~T() for every live slot, in address order; then every chunk goes upstream.
-  ~Pool() { destroy_live_objects(); }
+  static constexpr std::size_t slot_size = PoolSlot<T>::size;
+  static constexpr std::size_t slot_alignment = PoolSlot<T>::alignment;
 
   // allocate() — an uninitialized slot for one T. Throws AllocError when upstream cannot
   // provide a chunk.
@@ -309,7 +294,7 @@ class Pool {
 
   // free(slot) — gives a slot back without running ~T(). `slot` must come from this pool and be
   // live; a checked pool throws InvalidFree otherwise (and changes nothing).
-  void free(T* slot) { core_.free(slot, detail::PoolOperation::kFree); }
+  void free(T* slot) { core_.free(slot, PoolOperation::kFree); }
 
   // make(args...) — allocate() + T(args...). If the constructor throws, the slot is given back
   // and the exception propagates.
@@ -322,25 +307,21 @@ class Pool {
       try {
         return ::new (slot) T(std::forward<Args>(args)...);
       } catch (...) {
-        core_.free(slot, detail::PoolOperation::kFree);
+        core_.free(slot, PoolOperation::kFree);
         throw;
       }
     }
   }
 
   // destroy(object) — ~T() + free(). A checked pool checks the pointer before ~T() runs. While
-  // ~Pool runs, destroying an object that ~Pool already destroyed does nothing.
+  // the pool's destructor runs, destroying an object it already destroyed does nothing.
   void destroy(T* object) {
-    if (core_.checking() && !core_.claim(object, detail::PoolOperation::kDestroy)) return;
+    if (core_.checking() && !core_.claim(object, PoolOperation::kDestroy)) return;
     object->~T();
-    core_.free(object, detail::PoolOperation::kDestroy);
+    core_.free(object, PoolOperation::kDestroy);
   }
 
-  // live() — slots allocated and not yet freed.
-  std::size_t live() const noexcept { return core_.live(); }
-  // checked() — whether this pool detects bad frees (PoolOptions::checked).
-  bool checked() const noexcept { return core_.checking(); }
-  // name() — "memkit::Pool<T>", or PoolOptions::name.
+  // name() — "memkit::Pool<T>" (or "memkit::SharedPool<T>"), or PoolOptions::name.
   std::string_view name() const noexcept { return core_.name(); }
 
   // memory_stats() — counts in slots of slot_size bytes (so live_bytes = live() * slot_size);
@@ -349,16 +330,51 @@ class Pool {
   // padding and rounding sizeof(T) up to slot_size.
   MemoryStats memory_stats() const { return core_.memory_stats(); }
 
+ protected:
+  TypedPool(std::string_view type_name, const PoolOptions& options)
+      : core_(PoolSlot<T>::layout, type_name, options) {}
+
+  static void destroy_slot(void* slot) noexcept { static_cast<T*>(slot)->~T(); }
+
+  Core core_;
+};
+
+}  // namespace detail
+
+template <class T>
+class Pool : public detail::TypedPool<T, detail::PoolCore> {
+  using Base = detail::TypedPool<T, detail::PoolCore>;
+
+ public:
+  Pool() : Pool(PoolOptions{}) {}
+  explicit Pool(const PoolOptions& options) : Base(type_name<Pool>(), options) {}
+
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  // Moving takes the chunks, the objects in them and the counts; the moved-from pool is empty.
+  Pool(Pool&&) noexcept = default;
+  Pool& operator=(Pool&& other) noexcept {
+    if (this != &other) {
+      destroy_live_objects();
+      this->core_ = std::move(other.core_);
+    }
+    return *this;
+  }
+
+  // ~Pool() — ~T() for every live slot, in address order; then every chunk goes upstream.
+  ~Pool() { destroy_live_objects(); }
+
+  // live() — slots allocated and not yet freed.
+  std::size_t live() const noexcept { return this->core_.live(); }
+  // checked() — whether this pool detects bad frees (PoolOptions::checked).
+  bool checked() const noexcept { return this->core_.checking(); }
+
  private:
   void destroy_live_objects() noexcept {
     if constexpr (!std::is_trivially_destructible_v<T>) {
-      if (core_.live() != 0) {
-        core_.destroy_live([](void* slot) noexcept { static_cast<T*>(slot)->~T(); });
-      }
+      if (this->core_.live() != 0) this->core_.destroy_live(&Base::destroy_slot);
     }
   }
-
-  detail::PoolCore core_;
 };
 
 }  // namespace memkit

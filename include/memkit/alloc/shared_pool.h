@@ -202,28 +202,16 @@ class MEMKIT_EXPORT SharedPoolCore {
 }  // namespace detail
 
 template <class T>
-class SharedPool {
-  static_assert(std::is_object_v<T> && !std::is_array_v<T>,
-                "SharedPool<T> holds objects: T must be an object type and not an array (wrap an "
-                "array in a struct)");
-  static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>,
-                "SharedPool<T> hands out writable slots: T must not be const or volatile");
-  static_assert(sizeof(T) > 0, "SharedPool<T> needs the size of T: T must be complete");
-  static_assert(!std::is_abstract_v<T>, "SharedPool<T> makes objects of T: T must not be abstract");
-  static_assert(alignof(T) <= detail::kMaxPoolAlignment,
-                "SharedPool<T> supports alignments up to 4096 bytes (one page)");
+class SharedPool : public detail::TypedPool<T, detail::SharedPoolCore> {
+  using Base = detail::TypedPool<T, detail::SharedPoolCore>;
 
  public:
-  using value_type = T;
-  static constexpr std::size_t slot_size = detail::PoolSlot<T>::size;
-  static constexpr std::size_t slot_alignment = detail::PoolSlot<T>::alignment;
   // Free slots a thread keeps for this pool, and how many move per trip to the central pool.
   static constexpr std::size_t thread_cache_slots = detail::ThreadCache::kCapacity;
   static constexpr std::size_t thread_cache_batch = detail::ThreadCache::kBatch;
 
   SharedPool() : SharedPool(PoolOptions{}) {}
-  explicit SharedPool(const PoolOptions& options)
-      : core_(detail::PoolSlot<T>::layout, type_name<SharedPool>(), options) {}
+  explicit SharedPool(const PoolOptions& options) : Base(type_name<SharedPool>(), options) {}
   // Not movable: threads find their caches through the pool's address.
   SharedPool(const SharedPool&) = delete;
   SharedPool& operator=(const SharedPool&) = delete;
@@ -232,51 +220,21 @@ class SharedPool {
   // order), then returns the chunks upstream. No other thread may be inside the pool meanwhile.
   ~SharedPool() {
     if constexpr (std::is_trivially_destructible_v<T>) {
-      core_.shut_down(nullptr);
+      this->core_.shut_down(nullptr);
     } else {
-      core_.shut_down([](void* slot) noexcept { static_cast<T*>(slot)->~T(); });
+      this->core_.shut_down(&Base::destroy_slot);
     }
-  }
-
-  [[nodiscard]] T* allocate() { return static_cast<T*>(core_.allocate()); }
-  [[nodiscard]] T* try_allocate() noexcept { return static_cast<T*>(core_.try_allocate()); }
-  void free(T* slot) { core_.free(slot, detail::PoolOperation::kFree); }
-
-  template <class... Args>
-  [[nodiscard]] T* make(Args&&... args) {
-    void* slot = core_.allocate();
-    if constexpr (std::is_nothrow_constructible_v<T, Args...>) {
-      return ::new (slot) T(std::forward<Args>(args)...);
-    } else {
-      try {
-        return ::new (slot) T(std::forward<Args>(args)...);
-      } catch (...) {
-        core_.free(slot, detail::PoolOperation::kFree);
-        throw;
-      }
-    }
-  }
-
-  void destroy(T* object) {
-    if (core_.checking() && !core_.claim(object, detail::PoolOperation::kDestroy)) return;
-    object->~T();
-    core_.free(object, detail::PoolOperation::kDestroy);
   }
 
   // flush_thread_cache() — gives the calling thread's cached slots back to the central pool.
-  void flush_thread_cache() { core_.flush_thread_cache(); }
+  void flush_thread_cache() { this->core_.flush_thread_cache(); }
 
   // live() — objects allocated and not freed, over all threads. Exact when no thread is inside
   // the pool; a recent value otherwise.
-  std::size_t live() const { return core_.live(); }
+  std::size_t live() const { return this->core_.live(); }
   // cached_slots() — free slots sitting in thread caches (always 0 for a checked pool).
-  std::size_t cached_slots() const { return core_.cached_slots(); }
-  bool checked() const noexcept { return !core_.caching(); }
-  std::string_view name() const noexcept { return core_.name(); }
-  MemoryStats memory_stats() const { return core_.memory_stats(); }
-
- private:
-  detail::SharedPoolCore core_;
+  std::size_t cached_slots() const { return this->core_.cached_slots(); }
+  bool checked() const noexcept { return !this->core_.caching(); }
 };
 
 }  // namespace memkit
