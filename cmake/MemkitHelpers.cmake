@@ -125,7 +125,9 @@ function(memkit_add_benchmark NAME)
 
   add_test(NAME bench.${NAME}
     COMMAND ${NAME} --benchmark_min_time=0.001 --benchmark_filter=.)
-  set_tests_properties(bench.${NAME} PROPERTIES LABELS bench-smoke)
+  # MEMKIT_BENCH_SMOKE tells the program it only has to prove it runs (bench/support/ratio.h):
+  # it shrinks its workloads, so that a Debug or sanitizer build stays quick.
+  set_tests_properties(bench.${NAME} PROPERTIES LABELS bench-smoke ENVIRONMENT MEMKIT_BENCH_SMOKE=1)
   set_property(GLOBAL APPEND PROPERTY MEMKIT_BENCHMARKS ${NAME})
 endfunction()
 

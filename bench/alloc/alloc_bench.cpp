@@ -27,7 +27,6 @@
 #include "memkit/alloc/arena.h"
 #include "memkit/alloc/pool.h"
 #include "memkit/alloc/tracking.h"
-#include "memkit/base/sanitizers.h"
 #include "peer_allocators.h"
 #include "ratio.h"
 
@@ -47,8 +46,9 @@ struct Object32 {
 static_assert(sizeof(Object32) == 32);
 
 constexpr std::int64_t kHot = 1000;
-// Sanitizer builds run the benchmarks only as a smoke test: keep the big batch small there.
-constexpr std::int64_t kStream = MEMKIT_ASAN ? (1 << 14) : (1 << 22);
+constexpr std::int64_t kStream = 1 << 22;
+// A smoke run (ctest, often a Debug or sanitizer build) only proves the benchmarks work.
+constexpr std::int64_t kSmokeStream = 1 << 12;
 
 // Writes all 32 bytes, as a constructor would; the value depends on i so it is not hoisted.
 inline void fill(void* memory, std::int64_t i) {
@@ -209,17 +209,24 @@ void BM_TrackingResource(benchmark::State& state) {
       });
 }
 
-#define MEMKIT_ALLOC_BENCH(name) BENCHMARK(name)->Arg(kHot)->Arg(kStream)->UseRealTime()
-MEMKIT_ALLOC_BENCH(BM_RawBump);
-MEMKIT_ALLOC_BENCH(BM_Arena);
-MEMKIT_ALLOC_BENCH(BM_ArenaDefaultReset);
-MEMKIT_ALLOC_BENCH(BM_PmrMonotonic);
-MEMKIT_ALLOC_BENCH(BM_GlibcMalloc);
-MEMKIT_ALLOC_BENCH(BM_Mimalloc);
-MEMKIT_ALLOC_BENCH(BM_Jemalloc);
-MEMKIT_ALLOC_BENCH(BM_Pool);
-MEMKIT_ALLOC_BENCH(BM_NewDeleteResource);
-MEMKIT_ALLOC_BENCH(BM_TrackingResource);
+[[maybe_unused]] const bool registered = [] {
+  const std::int64_t stream = memkit::bench::smoke_run() ? kSmokeStream : kStream;
+  for (const auto& [name, function] : {
+           std::pair{"BM_RawBump", &BM_RawBump},
+           std::pair{"BM_Arena", &BM_Arena},
+           std::pair{"BM_ArenaDefaultReset", &BM_ArenaDefaultReset},
+           std::pair{"BM_PmrMonotonic", &BM_PmrMonotonic},
+           std::pair{"BM_GlibcMalloc", &BM_GlibcMalloc},
+           std::pair{"BM_Mimalloc", &BM_Mimalloc},
+           std::pair{"BM_Jemalloc", &BM_Jemalloc},
+           std::pair{"BM_Pool", &BM_Pool},
+           std::pair{"BM_NewDeleteResource", &BM_NewDeleteResource},
+           std::pair{"BM_TrackingResource", &BM_TrackingResource},
+       }) {
+    benchmark::RegisterBenchmark(name, function)->Arg(kHot)->Arg(stream)->UseRealTime();
+  }
+  return true;
+}();
 
 // "BM_Arena/4194304" and the label "x4M" for each batch size.
 #define MEMKIT_STR_(x) #x
@@ -230,13 +237,8 @@ MEMKIT_ALLOC_BENCH(BM_TrackingResource);
                        ours "/" MEMKIT_STR(MEMKIT_STREAM_ARG), peer_label,                    \
                        peer "/" MEMKIT_STR(MEMKIT_STREAM_ARG), target)
 
-#if MEMKIT_ASAN
-#define MEMKIT_STREAM_ARG 16384
-#define MEMKIT_STREAM_LABEL 16Ki
-#else
 #define MEMKIT_STREAM_ARG 4194304
 #define MEMKIT_STREAM_LABEL 4Mi
-#endif
 
 static_assert(kStream == MEMKIT_STREAM_ARG, "the comparison labels name the batch size");
 

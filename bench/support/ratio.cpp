@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -156,6 +157,11 @@ std::string Target::describe() const {
       return format("within +%g ns", value_);
   }
   return "?";
+}
+
+bool smoke_run() {
+  const char* value = std::getenv("MEMKIT_BENCH_SMOKE");
+  return value != nullptr && *value != '\0' && std::string_view(value) != "0";
 }
 
 bool register_comparison(Comparison comparison) {

@@ -51,6 +51,10 @@ struct Comparison {
 // Adds a comparison to the table main() prints; returns true (for static registration).
 bool register_comparison(Comparison comparison);
 
+// True when the environment variable MEMKIT_BENCH_SMOKE is set and not "0" (ctest's bench.*
+// tests set it): the run only proves the program works, so workloads may shrink.
+bool smoke_run();
+
 }  // namespace memkit::bench
 
 #define MEMKIT_BENCH_CONCAT_INNER_(a, b) a##b
