@@ -14,7 +14,8 @@
 //   Arena              within 1.3x of a raw bump pointer; >= 2x faster than pmr monotonic;
 //                      >= 3x faster than glibc malloc+free
 //   Pool<T>            >= 2x faster than glibc malloc+free; no slower than mimalloc
-//   TrackingResource   at most 15 % over new_delete_resource, the same allocator untracked
+//   TrackingResource   at most 15 % over new_delete_resource, the same allocator untracked (and,
+//                      stricter, over operator new/delete called directly, without a resource)
 // and for information Arena and Pool against mimalloc and jemalloc (see peer_allocators.h for
 // how they are loaded without replacing glibc's malloc).
 #include <benchmark/benchmark.h>
@@ -199,6 +200,13 @@ void BM_NewDeleteResource(benchmark::State& state) {
       });
 }
 
+// The cheapest way to reach the same allocator: operator new and sized delete, called directly.
+void BM_PlainNewDelete(benchmark::State& state) {
+  allocate_then_free(
+      state, [] { return ::operator new(sizeof(Object32)); },
+      [](void* memory) { ::operator delete(memory, sizeof(Object32)); });
+}
+
 void BM_TrackingResource(benchmark::State& state) {
   memkit::TrackingResource tracker(std::pmr::new_delete_resource(), "bench");
   std::pmr::memory_resource* resource = &tracker;
@@ -221,6 +229,7 @@ void BM_TrackingResource(benchmark::State& state) {
            std::pair{"BM_Jemalloc", &BM_Jemalloc},
            std::pair{"BM_Pool", &BM_Pool},
            std::pair{"BM_NewDeleteResource", &BM_NewDeleteResource},
+           std::pair{"BM_PlainNewDelete", &BM_PlainNewDelete},
            std::pair{"BM_TrackingResource", &BM_TrackingResource},
        }) {
     benchmark::RegisterBenchmark(name, function)->Arg(kHot)->Arg(stream)->UseRealTime();
@@ -263,6 +272,9 @@ MEMKIT_ALLOC_COMPARE("Pool<32 B> allocate+free", "BM_Pool", "jemalloc malloc+fre
                      Target::no_slower(1.05));
 MEMKIT_ALLOC_COMPARE("TrackingResource allocate+deallocate", "BM_TrackingResource",
                      "new_delete_resource untracked", "BM_NewDeleteResource",
+                     Target::no_slower(1.15));
+MEMKIT_ALLOC_COMPARE("TrackingResource allocate+deallocate", "BM_TrackingResource",
+                     "operator new+delete called directly", "BM_PlainNewDelete",
                      Target::no_slower(1.15));
 
 }  // namespace
