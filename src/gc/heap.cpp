@@ -90,11 +90,25 @@ GcObject* HeapInternals::find_object(std::uintptr_t address) const noexcept {
   return holds_object(object) ? object : nullptr;
 }
 
+std::uint64_t HeapInternals::free_held_bytes() const noexcept {
+  // Slot bytes, not page bytes: the threshold counts slots, and a page's header and tail hold
+  // none (a spare page is counted at the payload of the 16-byte class, the most any class gets).
+  std::uint64_t held = spare_pages.size() * std::uint64_t{kPageSize - kPayloadOffset};
+  for (const NormalPage* page : pages) held += std::uint64_t{page->slot_count} * page->slot_size;
+  return held > live_page_bytes ? held - live_page_bytes : 0;
+}
+
 void HeapInternals::trim_spare_pages() noexcept {
-  // The pages the allocation until the next collection may need stay; the rest go back.
+  // The pages the allocation until the next collection may need stay; the rest go back. The free
+  // slots of pages in use count towards that room first.
   const std::uint64_t live = live_total_after_collection();
   const std::uint64_t room = threshold > live ? threshold - live : 0;
-  const std::size_t keep = static_cast<std::size_t>(room / kPageSize);
+  std::uint64_t in_use = 0;
+  for (const NormalPage* page : pages) in_use += std::uint64_t{page->slot_count} * page->slot_size;
+  const std::uint64_t free_in_use = in_use > live_page_bytes ? in_use - live_page_bytes : 0;
+  const std::uint64_t spare_room = room > free_in_use ? room - free_in_use : 0;
+  constexpr std::uint64_t kPayload = kPageSize - kPayloadOffset;
+  const std::size_t keep = static_cast<std::size_t>(spare_room / kPayload);
   while (spare_pages.size() > keep) {
     NormalPage* page = spare_pages.back();
     spare_pages.pop_back();
@@ -349,13 +363,16 @@ void Heap::collect_for(CollectionReason reason) {
   const detail::Sweeper::Result swept = detail::Sweeper(in).sweep(poisons_dead_members());
 
   in.live_object_bytes = swept.live_bytes;
+  in.live_page_bytes = swept.live_page_bytes;
   in.peak_live_bytes = std::max(in.peak_live_bytes, swept.live_bytes);
   in.live_object_external = marker.external_bytes();
   in.external_at_collection = in.external_bytes;
   in.accounted_since = 0;
   in.external_since = 0;
   in.object_external_since = 0;
-  in.threshold = in.policy.threshold(in.live_total_after_collection());
+  in.retain_basis = std::max(in.live_total_after_collection(), in.retain_basis / 2);
+  in.threshold =
+      in.policy.threshold(in.live_total_after_collection(), in.free_held_bytes(), in.retain_basis);
   in.trim_spare_pages();
   in.collecting = false;
   in.open_window();
@@ -446,7 +463,8 @@ void Heap::set_growing_policy(GrowingPolicy policy) {
   detail::HeapInternals& in = *internals_;
   in.settle();
   in.policy = policy;
-  in.threshold = policy.threshold(in.live_total_after_collection());
+  in.threshold =
+      policy.threshold(in.live_total_after_collection(), in.free_held_bytes(), in.retain_basis);
   in.open_window();
 }
 const GrowingPolicy& Heap::growing_policy() const noexcept { return internals_->policy; }

@@ -60,6 +60,7 @@ struct HeapInternals {
 
   // ---- pacing, all in bytes ----
   std::uint64_t live_object_bytes = 0;     // object slots alive after the last collection
+  std::uint64_t live_page_bytes = 0;       // of which in normal pages (not large objects)
   std::uint64_t live_object_external = 0;  // their external_size() sum
   std::uint64_t external_at_collection = 0;
   std::uint64_t external_bytes = 0;         // adjust_external_bytes() total
@@ -67,6 +68,9 @@ struct HeapInternals {
   std::uint64_t external_since = 0;         // of which external (adjustments, new objects)
   std::uint64_t object_external_since = 0;  // of which external_size() of new objects
   std::uint64_t threshold = 0;
+  // The larger of the last collection's live total and half the previous basis (bytes): a
+  // live set that shrank keeps its pages for a few collections (GrowingPolicy::retain_factor).
+  std::uint64_t retain_basis = 0;
   std::int64_t window = 0;  // budget_ when the current window opened
 
   // ---- statistics ----
@@ -95,6 +99,8 @@ struct HeapInternals {
   void sync_tops() noexcept;
   // The object containing `address` (interior pointers count), or null.
   GcObject* find_object(std::uintptr_t address) const noexcept;
+  // Page bytes held (in use and spare) minus the live slots in them: what allocation can reuse.
+  std::uint64_t free_held_bytes() const noexcept;
   // Keeps as many spare pages as the allocation until the next collection may need.
   void trim_spare_pages() noexcept;
 

@@ -80,6 +80,7 @@ void Sweeper::sweep_page(NormalPage* page, Result& result, bool& empty) {
   std::memset(page->mark_bits.data(), 0, words * sizeof(std::uint64_t));
   result.live_objects += live;
   result.live_bytes += live * slot_size;
+  result.live_page_bytes += live * slot_size;
 }
 
 Sweeper::Result Sweeper::sweep(bool poison_members) {

@@ -13,6 +13,7 @@ class Sweeper {
  public:
   struct Result {
     std::uint64_t live_bytes = 0;
+    std::uint64_t live_page_bytes = 0;  // of live_bytes, in normal pages
     std::uint64_t live_objects = 0;
     std::uint64_t freed_bytes = 0;
     std::uint64_t freed_objects = 0;
