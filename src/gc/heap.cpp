@@ -48,7 +48,13 @@ void HeapInternals::note_mapping(std::uintptr_t begin, std::size_t size) noexcep
   highest_address = std::max(highest_address, begin + size);
 }
 
+void HeapInternals::finish_sweep() {
+  if (unswept_pages != 0) run_destructors([&] { Sweeper(*this).finish(); });
+}
+
 NormalPage* HeapInternals::take_page(std::size_t size_class) {
+  // Pages the lazy sweep has not reached may be empty: use them before mapping a new one.
+  if (spare_pages.empty()) finish_sweep();
   NormalPage* page;
   if (!spare_pages.empty()) {
     page = spare_pages.back();
@@ -171,6 +177,7 @@ Heap::~Heap() {
   detail::HeapInternals& in = *internals_;
   in.collecting = true;
   budget_ = std::numeric_limits<std::int64_t>::min() / 2;
+  detail::Sweeper(in).finish();  // the last collection's garbage first (its marks are set)
   in.sync_tops();
   // Nothing is marked: every object is dead. Pre-finalizers first, while all are intact.
   for (detail::GcObject* object : in.pre_finalizable) object->gc_pre_finalize();
@@ -213,7 +220,13 @@ void* Heap::allocate_small_slow(std::size_t size_class) {
   in.open_window();
 
   SizeClassState& state = classes_[size_class];
-  if (void* memory = state.free.pop()) return memory;
+  // The free list, the bump range, then the pages of this class the lazy sweep has not reached.
+  for (;;) {
+    if (void* memory = state.free.pop()) return memory;
+    if (static_cast<std::size_t>(state.end - state.bump) >= slot) break;
+    if (in.unswept[size_class].empty()) break;
+    in.run_destructors([&] { detail::Sweeper(in).sweep_next(size_class); });
+  }
   if (static_cast<std::size_t>(state.end - state.bump) < slot) {
     if (state.page != nullptr) state.page->top = state.bump;
     detail::NormalPage* page = in.take_page(size_class);
@@ -323,6 +336,7 @@ void Heap::collect_for(CollectionReason reason) {
   in.settle();
   in.collecting = true;
   budget_ = std::numeric_limits<std::int64_t>::min() / 2;  // make() aborts until the end
+  detail::Sweeper(in).finish();  // the previous collection's garbage, before its marks go
   in.sync_tops();
 
   // 1-4: roots, mark, ephemerons, weak processing.
@@ -359,8 +373,13 @@ void Heap::collect_for(CollectionReason reason) {
     }
   }
 
-  // 7: sweep.
-  const detail::Sweeper::Result swept = detail::Sweeper(in).sweep(poisons_dead_members());
+  // 7: sweep: all of it for an explicit collect() and in stress mode (the destructors have run
+  // when the collection returns), lazily for the pacing (the allocator sweeps each page when it
+  // reaches it).
+  const detail::Sweeper::Result swept =
+      reason != CollectionReason::kAllocation
+          ? detail::Sweeper(in).sweep(poisons_dead_members())
+          : detail::Sweeper(in).start_lazy_sweep(poisons_dead_members());
 
   in.live_object_bytes = swept.live_bytes;
   in.live_page_bytes = swept.live_page_bytes;
@@ -390,6 +409,7 @@ void Heap::collect_for(CollectionReason reason) {
 GcStats Heap::stats() const {
   check_thread("stats()");
   detail::HeapInternals& in = *internals_;
+  in.finish_sweep();  // so the per-type counts are exact
   in.sync_tops();
   GcStats stats;
   stats.collections = in.collections;

@@ -3,8 +3,10 @@
 #ifndef MEMKIT_SRC_GC_HEAP_INTERNALS_H_
 #define MEMKIT_SRC_GC_HEAP_INTERNALS_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,6 +50,9 @@ struct HeapInternals {
   std::uintptr_t lowest_address = UINTPTR_MAX;  // a quick filter for the conservative scan
   std::uintptr_t highest_address = 0;
   std::vector<GcObject*> pre_finalizable;
+  // Pages the lazy sweep has not reached yet, per size class (sweeper.h).
+  std::array<std::vector<NormalPage*>, kSizeClassCount> unswept;
+  std::size_t unswept_pages = 0;
 
   // ---- settings ----
   GrowingPolicy policy;
@@ -94,6 +99,19 @@ struct HeapInternals {
   std::uint64_t allocated_since() const noexcept;
 
   NormalPage* take_page(std::size_t size_class);
+  // Runs f() — which runs destructors — with make() and collect() refused, as in a collection.
+  template <class F>
+  void run_destructors(F&& f) {
+    const bool was_collecting = collecting;
+    const std::int64_t budget = heap.budget_;
+    collecting = true;
+    heap.budget_ = std::numeric_limits<std::int64_t>::min() / 2;
+    f();
+    heap.budget_ = budget;
+    collecting = was_collecting;
+  }
+  // Sweeps what the lazy sweep has left (destructors run now).
+  void finish_sweep();
   void note_mapping(std::uintptr_t begin, std::size_t size) noexcept;
   // Writes each size class's bump pointer back to its page, so [payload, top) is exact.
   void sync_tops() noexcept;

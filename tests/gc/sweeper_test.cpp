@@ -124,5 +124,89 @@ TEST(SweeperTest, FreedSlotsArePoisonedForAsan) {
   EXPECT_FALSE(memkit::is_poisoned(&other->value));
 }
 
+// A collection started by the pacing sweeps lazily: the garbage is found dead in the pause, and
+// destroyed page by page as the allocator reaches the pages (or all at once by stats(),
+// collect() or the next collection).
+TEST(SweeperTest, PacedCollectionsSweepLazilyPageByPage) {
+  gc::Heap heap;
+  heap.set_stress(gc::Stress::off());
+  gc::GrowingPolicy policy;
+  policy.min_bytes = 1 << 20;  // about 21,800 Nodes (48-byte slots) between collections
+  policy.retain_factor = 0;
+  heap.set_growing_policy(policy);
+  int destroyed = 0;
+  int made = 0;
+  while (heap.collections() == 0) {
+    (void)gc::make<Node>(heap, made, &destroyed);
+    ++made;
+  }
+  EXPECT_EQ(heap.stats().last_reason, gc::CollectionReason::kAllocation);
+  // stats() finished the sweep: every node but the one the collecting make() returned is gone.
+  EXPECT_EQ(destroyed, made - 1);
+  EXPECT_EQ(heap.stats().objects.counts.frees, static_cast<std::uint64_t>(made - 1));
+
+  // The second paced collection, without stats() in between.
+  const int before = destroyed;
+  const int first_round = made;
+  while (heap.collections() == 1) {
+    (void)gc::make<Node>(heap, made, &destroyed);
+    ++made;
+  }
+  // Garbage: this round's nodes but the last, and the last of the first round.
+  const int garbage = made - first_round;
+  const int right_after = destroyed - before;
+  EXPECT_LT(right_after, garbage / 2) << "most of the garbage waits for the allocator";
+  // Allocating reaches the unswept pages: their destructors run, their slots are reused.
+  for (int i = 0; i < garbage / 2; ++i) (void)gc::make<Node>(heap, i, nullptr);
+  EXPECT_EQ(heap.collections(), 2U);
+  EXPECT_GT(destroyed - before, right_after);
+  EXPECT_LT(destroyed - before, garbage);
+  (void)heap.stats();
+  EXPECT_EQ(destroyed - before, garbage);
+  heap.collect();
+  EXPECT_EQ(destroyed, made);
+}
+
+TEST(SweeperTest, ExplicitCollectSweepsWhatALazySweepLeft) {
+  gc::Heap heap;
+  heap.set_stress(gc::Stress::off());
+  gc::GrowingPolicy policy;
+  policy.min_bytes = 1 << 20;
+  heap.set_growing_policy(policy);
+  int destroyed = 0;
+  int made = 0;
+  gc::Local<Node> last;
+  while (heap.collections() == 0) {
+    last = gc::make<Node>(heap, made, &destroyed);
+    ++made;
+  }
+  EXPECT_LT(destroyed, made - 1);
+  heap.collect();
+  EXPECT_EQ(destroyed, made - 1);
+  EXPECT_EQ(last->value, made - 1);
+}
+
+struct AllocatesInDestructor : gc::GarbageCollected<AllocatesInDestructor> {
+  explicit AllocatesInDestructor(gc::Heap& owner) : heap(owner) {}
+  ~AllocatesInDestructor() { (void)gc::make<Node>(heap); }
+  gc::Heap& heap;
+};
+
+TEST(SweeperDeathTest, MakeFromADestructorRunByTheLazySweepAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        gc::Heap heap;
+        heap.set_stress(gc::Stress::off());
+        gc::GrowingPolicy policy;
+        policy.min_bytes = 1 << 20;
+        heap.set_growing_policy(policy);
+        (void)gc::make<AllocatesInDestructor>(heap, heap);
+        for (int i = 0; i < 100000; ++i) (void)gc::make<AllocatesInDestructor>(heap, heap);
+      },
+      "memkit: fatal: memkit::gc::Heap: make\\(\\) during a collection \\(from trace\\(\\), a "
+      "weak callback, a pre-finalizer or a destructor\\)");
+}
+
 }  // namespace
 }  // namespace gc_test
