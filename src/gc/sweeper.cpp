@@ -56,49 +56,78 @@ void Sweeper::poison_dead_members() {
 
 void Sweeper::count_frees(const TypeInfo* type, std::uint64_t count, std::uint64_t bytes) {
   if (count == 0) return;
-  TypeTotals& totals = internals_.types[type];
-  totals.frees += count;
-  totals.freed_bytes += bytes;
+  if (type != last_type_) {
+    last_type_ = type;
+    last_totals_ = &internals_.types[type];
+  }
+  last_totals_->frees += count;
+  last_totals_->freed_bytes += bytes;
+}
+
+void Sweeper::destroy_run(char* first, std::size_t count, std::size_t slot_size) {
+  if (count == 0) return;
+  const TypeInfo& type = reinterpret_cast<GcObject*>(first)->gc_type();
+  type.destroy_run(first, count, slot_size);
+  count_frees(&type, count, std::uint64_t{count} * slot_size);
 }
 
 bool Sweeper::sweep_page(NormalPage* page) {
   const std::uint32_t slot_size = page->slot_size;
   const std::size_t used = used_slots(page, page->sweep_top);
   const std::size_t words = (used + 63) / 64;
-  FreeList& free_list = internals_.heap.classes_[page->size_class].free;
+  auto unmarked_in = [&](std::size_t word) {
+    const std::size_t count = std::min<std::size_t>(64, used - word * 64);
+    const std::uint64_t valid = count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+    return ~page->mark_bits[word] & valid;
+  };
   // Empty: nothing marked, and nothing bumped since the collection.
   bool empty = page->top == page->sweep_top;
   for (std::size_t i = 0; empty && i < words; ++i) empty = page->mark_bits[i] == 0;
-  // Frees are counted per run of one type (one lookup per run, not per object).
-  const TypeInfo* type = nullptr;
-  std::uint64_t run = 0;
-  // From the top down, so the free list comes out in address order.
-  for (std::size_t word = words; word-- > 0;) {
-    const std::size_t base = word * 64;
-    const std::size_t count = std::min<std::size_t>(64, used - base);
-    const std::uint64_t valid = count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
-    std::uint64_t unmarked = ~page->mark_bits[word] & valid;
-    while (unmarked != 0) {
-      const std::size_t bit = 63 - static_cast<std::size_t>(std::countl_zero(unmarked));
-      unmarked &= ~(std::uint64_t{1} << bit);
-      char* slot = page->payload + (base + bit) * slot_size;
-      if (holds_object(slot)) {
-        const TypeInfo& destroyed = reinterpret_cast<GcObject*>(slot)->gc_destroy();
-        if (&destroyed != type) {
-          count_frees(type, run, run * slot_size);
-          type = &destroyed;
-          run = 0;
-        }
-        ++run;
+
+  // 1. Destructors, by runs of adjacent dead objects of one type (one indirect call per run,
+  //    the type's destructor inlined in its loop). A slot's first word is its vtable pointer,
+  //    so a run is a sequence of unmarked slots with equal first words.
+  char* run = nullptr;
+  std::size_t run_length = 0;
+  std::uintptr_t run_vtable = 0;
+  for (std::size_t word = 0; word < words; ++word) {
+    for (std::uint64_t unmarked = unmarked_in(word); unmarked != 0; unmarked &= unmarked - 1) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(unmarked));
+      char* slot = page->payload + (word * 64 + bit) * slot_size;
+      const std::uintptr_t first = *reinterpret_cast<const std::uintptr_t*>(slot);
+      if (!holds_object(slot)) {
+        destroy_run(run, run_length, slot_size);
+        run_length = 0;
+        continue;
       }
-      if (!empty) {
+      if (run_length != 0 && first == run_vtable && slot == run + run_length * slot_size) {
+        ++run_length;
+        continue;
+      }
+      destroy_run(run, run_length, slot_size);
+      run = slot;
+      run_length = 1;
+      run_vtable = first;
+    }
+  }
+  destroy_run(run, run_length, slot_size);
+
+  // 2. The free list (not for an empty page: it is reused whole), from the top down so it comes
+  //    out in address order; then the marks are cleared.
+  FreeList& free_list = internals_.heap.classes_[page->size_class].free;
+  for (std::size_t word = words; word-- > 0;) {
+    if (!empty) {
+      std::uint64_t unmarked = unmarked_in(word);
+      while (unmarked != 0) {
+        const std::size_t bit = 63 - static_cast<std::size_t>(std::countl_zero(unmarked));
+        unmarked &= ~(std::uint64_t{1} << bit);
+        char* slot = page->payload + (word * 64 + bit) * slot_size;
         free_list.push(slot);
         poison_memory(slot + sizeof(void*), slot_size - sizeof(void*));
       }
     }
     page->mark_bits[word] = 0;
   }
-  count_frees(type, run, run * slot_size);
   return empty;
 }
 

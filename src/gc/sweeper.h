@@ -52,8 +52,12 @@ class Sweeper {
   void retire(NormalPage* page);
   Result sweep_large_objects();
   void count_frees(const TypeInfo* type, std::uint64_t count, std::uint64_t bytes);
+  // Runs the destructors of `count` adjacent objects of one type from `first` and counts them.
+  void destroy_run(char* first, std::size_t count, std::size_t slot_size);
 
   HeapInternals& internals_;
+  const TypeInfo* last_type_ = nullptr;  // count_frees' cache of its last map lookup
+  TypeTotals* last_totals_ = nullptr;
 };
 
 }  // namespace memkit::gc::detail

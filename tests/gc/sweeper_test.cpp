@@ -186,6 +186,62 @@ TEST(SweeperTest, ExplicitCollectSweepsWhatALazySweepLeft) {
   EXPECT_EQ(last->value, made - 1);
 }
 
+// The sweeper destroys adjacent dead objects of one type as a run: runs of mixed types, broken
+// by live and free slots, must each get their own destructor and count.
+struct Label : gc::GarbageCollected<Label> {
+  Label(std::string text, int* counter) : value(std::move(text)), destroyed(counter) {}
+  ~Label() { ++*destroyed; }
+  std::string value;
+  int* destroyed;
+};
+static_assert(sizeof(gc::detail::Allocated<Label>) <= kNodeSlot &&
+              sizeof(gc::detail::Allocated<Label>) > kNodeSlot - 16);  // Node's size class
+
+TEST(SweeperTest, RunsOfDeadObjectsOfMixedTypesAreEachDestroyedAndCounted) {
+  gc::Heap heap;
+  quiet(heap);
+  int nodes_destroyed = 0;
+  int labels_destroyed = 0;
+  std::vector<gc::Local<Node>> kept_nodes;
+  std::vector<gc::Local<Label>> kept_labels;
+  int nodes = 0;
+  int labels = 0;
+  for (int i = 0; i < 3000; ++i) {
+    // Runs of 1 to 4 objects of one type; every seventh object is kept.
+    const bool label = (i / (1 + i % 4)) % 2 == 1;
+    if (label) {
+      gc::Local<Label> object = gc::make<Label>(
+          heap, std::string(40, static_cast<char>('a' + i % 26)), &labels_destroyed);
+      ++labels;
+      if (i % 7 == 0) kept_labels.push_back(std::move(object));
+    } else {
+      gc::Local<Node> object = gc::make<Node>(heap, i, &nodes_destroyed);
+      ++nodes;
+      if (i % 7 == 0) kept_nodes.push_back(std::move(object));
+    }
+  }
+  heap.collect();
+  const int dead_nodes = nodes - static_cast<int>(kept_nodes.size());
+  const int dead_labels = labels - static_cast<int>(kept_labels.size());
+  EXPECT_EQ(nodes_destroyed, dead_nodes);
+  EXPECT_EQ(labels_destroyed, dead_labels);
+  const gc::GcStats stats = heap.stats();
+  std::uint64_t node_frees = 0;
+  std::uint64_t label_frees = 0;
+  for (const memkit::TagStats& row : stats.objects.by_tag) {
+    if (row.tag == "gc_test::Node") node_frees = row.counts.frees;
+    if (row.tag.ends_with("::Label")) label_frees = row.counts.frees;
+  }
+  EXPECT_EQ(node_frees, static_cast<std::uint64_t>(dead_nodes));
+  EXPECT_EQ(label_frees, static_cast<std::uint64_t>(dead_labels));
+  for (const gc::Local<Label>& object : kept_labels) EXPECT_EQ(object->value.size(), 40U);
+  // The freed slots are reused by the next allocations, and their destructors have run once.
+  for (int i = 0; i < 3000; ++i) (void)gc::make<Node>(heap, i, nullptr);
+  heap.collect();
+  EXPECT_EQ(nodes_destroyed, dead_nodes);
+  EXPECT_EQ(labels_destroyed, dead_labels);
+}
+
 struct AllocatesInDestructor : gc::GarbageCollected<AllocatesInDestructor> {
   explicit AllocatesInDestructor(gc::Heap& owner) : heap(owner) {}
   ~AllocatesInDestructor() { (void)gc::make<Node>(heap); }
