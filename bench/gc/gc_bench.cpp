@@ -11,8 +11,8 @@
 // control blocks (make_shared: one 48-byte block per node).
 //
 // Two kinds of benchmarks:
-// memkit runs twice: with the default pacing (growth factor 1.5) and with growth factor 2.0
-// ("memkit_growth2"), which trades heap room for fewer collections.
+// memkit runs twice: with the default pacing (growth factor 4/3, retain factor 3) and with growth
+// factor 2.0 ("memkit_growth2"), which trades heap room for fewer collections.
 //
 //   BM_GCBench_<variant>          the whole workload in this process, timed by Google Benchmark
 //                                 (process CPU time, so Boehm's parallel marker threads count);
@@ -139,9 +139,9 @@ RunResult run_memkit_with(double growth_factor) {
   return result;
 }
 
-// The default pacing (growth factor 1.5), and a roomier one that trades memory for fewer
+// The default pacing (growth factor 4/3), and a roomier one that trades memory for fewer
 // collections.
-RunResult run_memkit() { return run_memkit_with(1.5); }
+RunResult run_memkit() { return run_memkit_with(gc::GrowingPolicy().growth_factor); }
 RunResult run_memkit_growth2() { return run_memkit_with(2.0); }
 
 // ---- Boehm GC ------------------------------------------------------------------------------

@@ -48,7 +48,13 @@ void HeapInternals::note_mapping(std::uintptr_t begin, std::size_t size) noexcep
   highest_address = std::max(highest_address, begin + size);
 }
 
+void HeapInternals::finish_sweep() {
+  if (unswept_pages != 0) run_destructors([&] { Sweeper(*this).finish(); });
+}
+
 NormalPage* HeapInternals::take_page(std::size_t size_class) {
+  // Pages the lazy sweep has not reached may be empty: use them before mapping a new one.
+  if (spare_pages.empty()) finish_sweep();
   NormalPage* page;
   if (!spare_pages.empty()) {
     page = spare_pages.back();
@@ -90,11 +96,25 @@ GcObject* HeapInternals::find_object(std::uintptr_t address) const noexcept {
   return holds_object(object) ? object : nullptr;
 }
 
+std::uint64_t HeapInternals::free_held_bytes() const noexcept {
+  // Slot bytes, not page bytes: the threshold counts slots, and a page's header and tail hold
+  // none (a spare page is counted at the payload of the 16-byte class, the most any class gets).
+  std::uint64_t held = spare_pages.size() * std::uint64_t{kPageSize - kPayloadOffset};
+  for (const NormalPage* page : pages) held += std::uint64_t{page->slot_count} * page->slot_size;
+  return held > live_page_bytes ? held - live_page_bytes : 0;
+}
+
 void HeapInternals::trim_spare_pages() noexcept {
-  // The pages the allocation until the next collection may need stay; the rest go back.
+  // The pages the allocation until the next collection may need stay; the rest go back. The free
+  // slots of pages in use count towards that room first.
   const std::uint64_t live = live_total_after_collection();
   const std::uint64_t room = threshold > live ? threshold - live : 0;
-  const std::size_t keep = static_cast<std::size_t>(room / kPageSize);
+  std::uint64_t in_use = 0;
+  for (const NormalPage* page : pages) in_use += std::uint64_t{page->slot_count} * page->slot_size;
+  const std::uint64_t free_in_use = in_use > live_page_bytes ? in_use - live_page_bytes : 0;
+  const std::uint64_t spare_room = room > free_in_use ? room - free_in_use : 0;
+  constexpr std::uint64_t kPayload = kPageSize - kPayloadOffset;
+  const std::size_t keep = static_cast<std::size_t>(spare_room / kPayload);
   while (spare_pages.size() > keep) {
     NormalPage* page = spare_pages.back();
     spare_pages.pop_back();
@@ -157,6 +177,7 @@ Heap::~Heap() {
   detail::HeapInternals& in = *internals_;
   in.collecting = true;
   budget_ = std::numeric_limits<std::int64_t>::min() / 2;
+  detail::Sweeper(in).finish();  // the last collection's garbage first (its marks are set)
   in.sync_tops();
   // Nothing is marked: every object is dead. Pre-finalizers first, while all are intact.
   for (detail::GcObject* object : in.pre_finalizable) object->gc_pre_finalize();
@@ -199,7 +220,13 @@ void* Heap::allocate_small_slow(std::size_t size_class) {
   in.open_window();
 
   SizeClassState& state = classes_[size_class];
-  if (void* memory = state.free.pop()) return memory;
+  // The free list, the bump range, then the pages of this class the lazy sweep has not reached.
+  for (;;) {
+    if (void* memory = state.free.pop()) return memory;
+    if (static_cast<std::size_t>(state.end - state.bump) >= slot) break;
+    if (in.unswept[size_class].empty()) break;
+    in.run_destructors([&] { detail::Sweeper(in).sweep_next(size_class); });
+  }
   if (static_cast<std::size_t>(state.end - state.bump) < slot) {
     if (state.page != nullptr) state.page->top = state.bump;
     detail::NormalPage* page = in.take_page(size_class);
@@ -309,6 +336,7 @@ void Heap::collect_for(CollectionReason reason) {
   in.settle();
   in.collecting = true;
   budget_ = std::numeric_limits<std::int64_t>::min() / 2;  // make() aborts until the end
+  detail::Sweeper(in).finish();  // the previous collection's garbage, before its marks go
   in.sync_tops();
 
   // 1-4: roots, mark, ephemerons, weak processing.
@@ -345,17 +373,25 @@ void Heap::collect_for(CollectionReason reason) {
     }
   }
 
-  // 7: sweep.
-  const detail::Sweeper::Result swept = detail::Sweeper(in).sweep(poisons_dead_members());
+  // 7: sweep: all of it for an explicit collect() and in stress mode (the destructors have run
+  // when the collection returns), lazily for the pacing (the allocator sweeps each page when it
+  // reaches it).
+  const detail::Sweeper::Result swept =
+      reason != CollectionReason::kAllocation
+          ? detail::Sweeper(in).sweep(poisons_dead_members())
+          : detail::Sweeper(in).start_lazy_sweep(poisons_dead_members());
 
   in.live_object_bytes = swept.live_bytes;
+  in.live_page_bytes = swept.live_page_bytes;
   in.peak_live_bytes = std::max(in.peak_live_bytes, swept.live_bytes);
   in.live_object_external = marker.external_bytes();
   in.external_at_collection = in.external_bytes;
   in.accounted_since = 0;
   in.external_since = 0;
   in.object_external_since = 0;
-  in.threshold = in.policy.threshold(in.live_total_after_collection());
+  in.retain_basis = std::max(in.live_total_after_collection(), in.retain_basis / 2);
+  in.threshold =
+      in.policy.threshold(in.live_total_after_collection(), in.free_held_bytes(), in.retain_basis);
   in.trim_spare_pages();
   in.collecting = false;
   in.open_window();
@@ -373,6 +409,7 @@ void Heap::collect_for(CollectionReason reason) {
 GcStats Heap::stats() const {
   check_thread("stats()");
   detail::HeapInternals& in = *internals_;
+  in.finish_sweep();  // so the per-type counts are exact
   in.sync_tops();
   GcStats stats;
   stats.collections = in.collections;
@@ -446,7 +483,8 @@ void Heap::set_growing_policy(GrowingPolicy policy) {
   detail::HeapInternals& in = *internals_;
   in.settle();
   in.policy = policy;
-  in.threshold = policy.threshold(in.live_total_after_collection());
+  in.threshold =
+      policy.threshold(in.live_total_after_collection(), in.free_held_bytes(), in.retain_basis);
   in.open_window();
 }
 const GrowingPolicy& Heap::growing_policy() const noexcept { return internals_->policy; }

@@ -3,8 +3,10 @@
 #ifndef MEMKIT_SRC_GC_HEAP_INTERNALS_H_
 #define MEMKIT_SRC_GC_HEAP_INTERNALS_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,6 +50,9 @@ struct HeapInternals {
   std::uintptr_t lowest_address = UINTPTR_MAX;  // a quick filter for the conservative scan
   std::uintptr_t highest_address = 0;
   std::vector<GcObject*> pre_finalizable;
+  // Pages the lazy sweep has not reached yet, per size class (sweeper.h).
+  std::array<std::vector<NormalPage*>, kSizeClassCount> unswept;
+  std::size_t unswept_pages = 0;
 
   // ---- settings ----
   GrowingPolicy policy;
@@ -60,6 +65,7 @@ struct HeapInternals {
 
   // ---- pacing, all in bytes ----
   std::uint64_t live_object_bytes = 0;     // object slots alive after the last collection
+  std::uint64_t live_page_bytes = 0;       // of which in normal pages (not large objects)
   std::uint64_t live_object_external = 0;  // their external_size() sum
   std::uint64_t external_at_collection = 0;
   std::uint64_t external_bytes = 0;         // adjust_external_bytes() total
@@ -67,6 +73,9 @@ struct HeapInternals {
   std::uint64_t external_since = 0;         // of which external (adjustments, new objects)
   std::uint64_t object_external_since = 0;  // of which external_size() of new objects
   std::uint64_t threshold = 0;
+  // The larger of the last collection's live total and half the previous basis (bytes): a
+  // live set that shrank keeps its pages for a few collections (GrowingPolicy::retain_factor).
+  std::uint64_t retain_basis = 0;
   std::int64_t window = 0;  // budget_ when the current window opened
 
   // ---- statistics ----
@@ -90,11 +99,26 @@ struct HeapInternals {
   std::uint64_t allocated_since() const noexcept;
 
   NormalPage* take_page(std::size_t size_class);
+  // Runs f() — which runs destructors — with make() and collect() refused, as in a collection.
+  template <class F>
+  void run_destructors(F&& f) {
+    const bool was_collecting = collecting;
+    const std::int64_t budget = heap.budget_;
+    collecting = true;
+    heap.budget_ = std::numeric_limits<std::int64_t>::min() / 2;
+    f();
+    heap.budget_ = budget;
+    collecting = was_collecting;
+  }
+  // Sweeps what the lazy sweep has left (destructors run now).
+  void finish_sweep();
   void note_mapping(std::uintptr_t begin, std::size_t size) noexcept;
   // Writes each size class's bump pointer back to its page, so [payload, top) is exact.
   void sync_tops() noexcept;
   // The object containing `address` (interior pointers count), or null.
   GcObject* find_object(std::uintptr_t address) const noexcept;
+  // Page bytes held (in use and spare) minus the live slots in them: what allocation can reuse.
+  std::uint64_t free_held_bytes() const noexcept;
   // Keeps as many spare pages as the allocation until the next collection may need.
   void trim_spare_pages() noexcept;
 

@@ -41,6 +41,8 @@ void init_page(NormalPage* page, std::size_t size_class) {
   page->divide_magic = static_cast<std::uint32_t>((std::uint64_t{1} << 32) / slot_size + 1);
   page->payload = reinterpret_cast<char*>(page) + kPayloadOffset;
   page->top = page->payload;
+  page->sweep_top = page->payload;
+  page->spare = false;
   page->mark_bits.fill(0);
   // Slots are unpoisoned one by one as they are handed out.
   poison_memory(page->payload, kPageSize - kPayloadOffset);

@@ -14,14 +14,36 @@ namespace {
 
 TEST(GrowingPolicyTest, ThresholdIsTheGrowthFactorTimesLiveBytesWithAMinimum) {
   gc::GrowingPolicy policy;
-  EXPECT_EQ(policy.growth_factor, 1.5);
+  EXPECT_EQ(policy.growth_factor, 4.0 / 3.0);
+  EXPECT_EQ(policy.retain_factor, 3.0);
   EXPECT_EQ(policy.min_bytes, 4U << 20);
   EXPECT_EQ(policy.threshold(0), 4U << 20);
   EXPECT_EQ(policy.threshold(1U << 20), 4U << 20);
-  EXPECT_EQ(policy.threshold(10U << 20), 15U << 20);
+  EXPECT_EQ(policy.threshold(12U << 20), 16U << 20);
   policy.growth_factor = 2.0;
   policy.min_bytes = 0;
   EXPECT_EQ(policy.threshold(1000), 2000U);
+}
+
+TEST(GrowingPolicyTest, FreeBytesInHeldPagesAreUsedUpToTheRetainFactor) {
+  gc::GrowingPolicy policy;
+  policy.min_bytes = 0;
+  policy.growth_factor = 1.5;
+  policy.retain_factor = 3.0;
+  // Little free memory held: the growth factor decides.
+  EXPECT_EQ(policy.threshold(1000, 100), 1500U);
+  // The held pages are filled before the next collection...
+  EXPECT_EQ(policy.threshold(1000, 1500), 2500U);
+  // ...up to retain_factor × the live bytes...
+  EXPECT_EQ(policy.threshold(1000, 5000), 3000U);
+  // ...or × the recent live bytes, if they were larger.
+  EXPECT_EQ(policy.threshold(1000, 5000, 2000), 6000U);
+  EXPECT_EQ(policy.threshold(1000, 50000, 2000), 6000U);
+  policy.retain_factor = 1.5;
+  EXPECT_EQ(policy.threshold(1000, 5000, 2000), 3000U);
+  EXPECT_EQ(policy.threshold(1000, 5000), 1500U);
+  policy.retain_factor = 0;  // off: only the growth factor
+  EXPECT_EQ(policy.threshold(1000, 5000, 2000), 1500U);
 }
 
 TEST(GrowingPolicyTest, InvalidGrowthFactorsAreRejected) {
@@ -36,6 +58,26 @@ TEST(GrowingPolicyTest, InvalidGrowthFactorsAreRejected) {
         << message;
     EXPECT_NE(message.find(") failed: the growth factor must be a number from 1 to 1000 (the heap "
                            "may grow to that many times its live bytes)"),
+              std::string::npos)
+        << message;
+  }
+  EXPECT_EQ(heap.growing_policy(), gc::GrowingPolicy());
+}
+
+TEST(GrowingPolicyTest, InvalidRetainFactorsAreRejected) {
+  gc::Heap heap;
+  for (const double factor : {1.2, 0.5, 1001.0, std::numeric_limits<double>::quiet_NaN()}) {
+    gc::GrowingPolicy policy;
+    policy.growth_factor = 1.5;
+    policy.retain_factor = factor;
+    const std::string message =
+        memkit::testing::what_of<memkit::GcUsageError>([&] { heap.set_growing_policy(policy); });
+    EXPECT_NE(message.find("memkit::gc::Heap: set_growing_policy(retain_factor "),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find(") failed: the retain factor must be 0 (keep no pages beyond the "
+                           "growth factor) or a number from the growth factor to 1000 (the heap "
+                           "may keep pages for that many times its recent live bytes)"),
               std::string::npos)
         << message;
   }
@@ -68,6 +110,7 @@ TEST(GrowingPolicyTest, LiveDataRaisesTheThreshold) {
   gc::GrowingPolicy policy;
   policy.min_bytes = 0;
   policy.growth_factor = 2.0;
+  policy.retain_factor = 0;  // not the free bytes of the page the 1000 nodes started
   heap.set_growing_policy(policy);
   std::vector<gc::Local<Node>> live;
   for (int i = 0; i < 1000; ++i) live.push_back(gc::make<Node>(heap));

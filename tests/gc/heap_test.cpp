@@ -187,7 +187,8 @@ TEST(HeapTest, ObjectsOfEverySizeClassWork) {
 TEST(HeapTest, EmptyPagesAreGivenBack) {
   gc::Heap heap;
   gc::GrowingPolicy policy;
-  policy.min_bytes = 1;  // no room to keep spare pages for
+  policy.min_bytes = 1;      // no room to keep spare pages for
+  policy.retain_factor = 0;  // nor for the recent live set
   heap.set_stress(gc::Stress::off());
   const std::size_t count = 20000;  // 32-byte slots: about five 128 KiB pages
   {
@@ -202,6 +203,33 @@ TEST(HeapTest, EmptyPagesAreGivenBack) {
     EXPECT_GE(heap.stats().pages, 5U);
   }
   heap.collect();
+  EXPECT_EQ(heap.stats().pages, 0U);
+  EXPECT_EQ(heap.stats().heap_bytes, 0U);
+}
+
+TEST(HeapTest, PagesOfAShrunkLiveSetAreKeptForAFewCollectionsThenGivenBack) {
+  gc::Heap heap;
+  gc::GrowingPolicy policy;
+  policy.min_bytes = 1;
+  heap.set_growing_policy(policy);
+  heap.set_stress(gc::Stress::off());
+  {
+    gc::Root<Node> keep;
+    for (std::size_t i = 0; i < 20000; ++i) {  // about 960 KB of 48-byte slots
+      gc::Local<Node> node = gc::make<Node>(heap, static_cast<int>(i));
+      node->left = keep;
+      keep = node;
+    }
+    heap.collect();
+  }
+  const std::size_t held = heap.stats().pages;
+  EXPECT_GE(held, 7U);
+  heap.collect();  // nothing lives, but the pages of the recent live set stay for reuse
+  EXPECT_EQ(heap.stats().pages, held);
+  EXPECT_GT(heap.stats().next_collection_at, 900'000U);
+  // The recent live size halves at each collection: the pages go back within about
+  // log2(960 KB) collections.
+  for (int i = 0; i < 40; ++i) heap.collect();
   EXPECT_EQ(heap.stats().pages, 0U);
   EXPECT_EQ(heap.stats().heap_bytes, 0U);
 }

@@ -124,5 +124,145 @@ TEST(SweeperTest, FreedSlotsArePoisonedForAsan) {
   EXPECT_FALSE(memkit::is_poisoned(&other->value));
 }
 
+// A collection started by the pacing sweeps lazily: the garbage is found dead in the pause, and
+// destroyed page by page as the allocator reaches the pages (or all at once by stats(),
+// collect() or the next collection).
+TEST(SweeperTest, PacedCollectionsSweepLazilyPageByPage) {
+  gc::Heap heap;
+  heap.set_stress(gc::Stress::off());
+  gc::GrowingPolicy policy;
+  policy.min_bytes = 1 << 20;  // about 21,800 Nodes (48-byte slots) between collections
+  policy.retain_factor = 0;
+  heap.set_growing_policy(policy);
+  int destroyed = 0;
+  int made = 0;
+  while (heap.collections() == 0) {
+    (void)gc::make<Node>(heap, made, &destroyed);
+    ++made;
+  }
+  EXPECT_EQ(heap.stats().last_reason, gc::CollectionReason::kAllocation);
+  // stats() finished the sweep: every node but the one the collecting make() returned is gone.
+  EXPECT_EQ(destroyed, made - 1);
+  EXPECT_EQ(heap.stats().objects.counts.frees, static_cast<std::uint64_t>(made - 1));
+
+  // The second paced collection, without stats() in between.
+  const int before = destroyed;
+  const int first_round = made;
+  while (heap.collections() == 1) {
+    (void)gc::make<Node>(heap, made, &destroyed);
+    ++made;
+  }
+  // Garbage: this round's nodes but the last, and the last of the first round.
+  const int garbage = made - first_round;
+  const int right_after = destroyed - before;
+  EXPECT_LT(right_after, garbage / 2) << "most of the garbage waits for the allocator";
+  // Allocating reaches the unswept pages: their destructors run, their slots are reused.
+  for (int i = 0; i < garbage / 2; ++i) (void)gc::make<Node>(heap, i, nullptr);
+  EXPECT_EQ(heap.collections(), 2U);
+  EXPECT_GT(destroyed - before, right_after);
+  EXPECT_LT(destroyed - before, garbage);
+  (void)heap.stats();
+  EXPECT_EQ(destroyed - before, garbage);
+  heap.collect();
+  EXPECT_EQ(destroyed, made);
+}
+
+TEST(SweeperTest, ExplicitCollectSweepsWhatALazySweepLeft) {
+  gc::Heap heap;
+  heap.set_stress(gc::Stress::off());
+  gc::GrowingPolicy policy;
+  policy.min_bytes = 1 << 20;
+  heap.set_growing_policy(policy);
+  int destroyed = 0;
+  int made = 0;
+  gc::Local<Node> last;
+  while (heap.collections() == 0) {
+    last = gc::make<Node>(heap, made, &destroyed);
+    ++made;
+  }
+  EXPECT_LT(destroyed, made - 1);
+  heap.collect();
+  EXPECT_EQ(destroyed, made - 1);
+  EXPECT_EQ(last->value, made - 1);
+}
+
+// The sweeper destroys adjacent dead objects of one type as a run: runs of mixed types, broken
+// by live and free slots, must each get their own destructor and count.
+struct Label : gc::GarbageCollected<Label> {
+  Label(std::string text, int* counter) : value(std::move(text)), destroyed(counter) {}
+  ~Label() { ++*destroyed; }
+  std::string value;
+  int* destroyed;
+};
+static_assert(sizeof(gc::detail::Allocated<Label>) <= kNodeSlot &&
+              sizeof(gc::detail::Allocated<Label>) > kNodeSlot - 16);  // Node's size class
+
+TEST(SweeperTest, RunsOfDeadObjectsOfMixedTypesAreEachDestroyedAndCounted) {
+  gc::Heap heap;
+  quiet(heap);
+  int nodes_destroyed = 0;
+  int labels_destroyed = 0;
+  std::vector<gc::Local<Node>> kept_nodes;
+  std::vector<gc::Local<Label>> kept_labels;
+  int nodes = 0;
+  int labels = 0;
+  for (int i = 0; i < 3000; ++i) {
+    // Runs of 1 to 4 objects of one type; every seventh object is kept.
+    const bool label = (i / (1 + i % 4)) % 2 == 1;
+    if (label) {
+      gc::Local<Label> object = gc::make<Label>(
+          heap, std::string(40, static_cast<char>('a' + i % 26)), &labels_destroyed);
+      ++labels;
+      if (i % 7 == 0) kept_labels.push_back(std::move(object));
+    } else {
+      gc::Local<Node> object = gc::make<Node>(heap, i, &nodes_destroyed);
+      ++nodes;
+      if (i % 7 == 0) kept_nodes.push_back(std::move(object));
+    }
+  }
+  heap.collect();
+  const int dead_nodes = nodes - static_cast<int>(kept_nodes.size());
+  const int dead_labels = labels - static_cast<int>(kept_labels.size());
+  EXPECT_EQ(nodes_destroyed, dead_nodes);
+  EXPECT_EQ(labels_destroyed, dead_labels);
+  const gc::GcStats stats = heap.stats();
+  std::uint64_t node_frees = 0;
+  std::uint64_t label_frees = 0;
+  for (const memkit::TagStats& row : stats.objects.by_tag) {
+    if (row.tag == "gc_test::Node") node_frees = row.counts.frees;
+    if (row.tag.ends_with("::Label")) label_frees = row.counts.frees;
+  }
+  EXPECT_EQ(node_frees, static_cast<std::uint64_t>(dead_nodes));
+  EXPECT_EQ(label_frees, static_cast<std::uint64_t>(dead_labels));
+  for (const gc::Local<Label>& object : kept_labels) EXPECT_EQ(object->value.size(), 40U);
+  // The freed slots are reused by the next allocations, and their destructors have run once.
+  for (int i = 0; i < 3000; ++i) (void)gc::make<Node>(heap, i, nullptr);
+  heap.collect();
+  EXPECT_EQ(nodes_destroyed, dead_nodes);
+  EXPECT_EQ(labels_destroyed, dead_labels);
+}
+
+struct AllocatesInDestructor : gc::GarbageCollected<AllocatesInDestructor> {
+  explicit AllocatesInDestructor(gc::Heap& owner) : heap(owner) {}
+  ~AllocatesInDestructor() { (void)gc::make<Node>(heap); }
+  gc::Heap& heap;
+};
+
+TEST(SweeperDeathTest, MakeFromADestructorRunByTheLazySweepAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        gc::Heap heap;
+        heap.set_stress(gc::Stress::off());
+        gc::GrowingPolicy policy;
+        policy.min_bytes = 1 << 20;
+        heap.set_growing_policy(policy);
+        (void)gc::make<AllocatesInDestructor>(heap, heap);
+        for (int i = 0; i < 100000; ++i) (void)gc::make<AllocatesInDestructor>(heap, heap);
+      },
+      "memkit: fatal: memkit::gc::Heap: make\\(\\) during a collection \\(from trace\\(\\), a "
+      "weak callback, a pre-finalizer or a destructor\\)");
+}
+
 }  // namespace
 }  // namespace gc_test

@@ -71,7 +71,9 @@ struct NormalPage : PageHeader {
   std::uint32_t slot_count;
   std::uint32_t divide_magic;  // (offset * magic) >> 32 == offset / slot_size for offset < 2^19
   char* payload;
-  char* top;  // slots below top have been handed out at least once
+  char* top;        // slots below top have been handed out at least once
+  char* sweep_top;  // top when the last collection ended: the lazy sweep's limit (sweeper.h)
+  bool spare;       // empty and off the heap's page list, kept for reuse
   std::array<std::uint64_t, kMaxSlotsPerPage / 64> mark_bits;
 };
 
