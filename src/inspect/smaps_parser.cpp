@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -214,7 +215,7 @@ void RegionParser::add_line(std::string_view line) {
   // Nearly every line is the counter the kernel prints next: one compare finds it. A space must
   // follow the colon, or the line might be one the general rule calls a mapping ("KSM:-1").
   const std::string_view expected = smaps_field_name(static_cast<SmapsField>(next_field_));
-  if (!parsed_.regions.empty() && line.size() > expected.size() && line[expected.size()] == ':' &&
+  if (last_ != nullptr && line.size() > expected.size() && line[expected.size()] == ':' &&
       line.substr(0, expected.size()) == expected &&
       (line.size() == expected.size() + 1 || line[expected.size() + 1] == ' ')) {
     add_counter_value(next_field_, expected.size(), line);
@@ -228,16 +229,21 @@ void RegionParser::add_line(std::string_view line) {
 }
 
 void RegionParser::add_mapping(std::string_view line) {
+  if (blocks_.empty() || blocks_.back().size() == kBlockRegions) {
+    blocks_.emplace_back().reserve(kBlockRegions);
+  }
   // Parsed in place rather than moved in: a Region is ~380 bytes. After a throw the half-parsed
   // region is never seen: the parser is abandoned with it.
-  std::vector<Region>& regions = parsed_.regions;
-  Region& region = regions.emplace_back();
+  const std::uint64_t previous_end = last_ != nullptr ? last_->end : 0;
+  Region& region = blocks_.back().emplace_back();
   parse_mapping_line(line, source_, line_number_, region);
-  if (regions.size() > 1 && region.start < regions[regions.size() - 2].end) {
+  if (last_ != nullptr && region.start < previous_end) {
     throw MapParseError(source_, line_number_, line,
                         "the region starts below the end of the region before it (a map "
                         "lists regions in address order, without overlaps)");
   }
+  last_ = &region;
+  ++region_count_;
   next_field_ = 0;
 }
 
@@ -248,14 +254,14 @@ void RegionParser::add_counter(std::string_view line) {
                         "neither a mapping line (START-END PERMS OFFSET DEV INODE PATH) nor a "
                         "counter line (Name: value)");
   }
-  if (parsed_.regions.empty()) {
+  if (last_ == nullptr) {
     throw MapParseError(source_, line_number_, line,
                         "a counter line before the first mapping line");
   }
   const std::string_view name = line.substr(0, colon);
   if (name == "VmFlags") {
-    Region& region = parsed_.regions.back();
-    parsed_.has_smaps = true;
+    Region& region = *last_;
+    has_smaps_ = true;
     const std::string_view value = trim_spaces(line.substr(colon + 1));
     region.vm_flags.assign(value.data(), value.size());
     return;
@@ -267,8 +273,8 @@ void RegionParser::add_counter(std::string_view line) {
       return;
     }
   }
-  parsed_.has_smaps = true;
-  parsed_.regions.back().extra_fields.push_back(
+  has_smaps_ = true;
+  last_->extra_fields.push_back(
       {std::string(name), std::string(trim_spaces(line.substr(colon + 1)))});
 }
 
@@ -287,9 +293,22 @@ void RegionParser::add_counter_value(std::size_t index, std::size_t colon, std::
                         smaps_field_is_kib(field) ? "expected the unit \"kB\" after the number"
                                                   : "expected nothing after the number");
   }
-  parsed_.has_smaps = true;
-  parsed_.regions.back().smaps.set(field, number);
+  has_smaps_ = true;
+  last_->smaps.set(field, number);
   next_field_ = (index + 1) % kSmapsFieldCount;
+}
+
+ParsedRegions RegionParser::finish() && {
+  ParsedRegions parsed;
+  parsed.has_smaps = has_smaps_;
+  parsed.regions.reserve(region_count_);
+  for (std::vector<Region>& block : blocks_) {
+    std::move(block.begin(), block.end(), std::back_inserter(parsed.regions));
+    block = {};  // freed once moved from, for what comes next to reuse
+  }
+  blocks_.clear();
+  last_ = nullptr;
+  return parsed;
 }
 
 ParsedRegions parse_regions(std::string_view text, std::string_view source) {
