@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 
 #include "memkit/base/error.h"
 #include "region_classifier.h"
@@ -19,10 +21,9 @@ namespace memkit::inspect {
 
 class ProcessMapBuilder {
  public:
-  static ProcessMap build(std::string_view text, std::string_view source, pid_t pid,
+  static ProcessMap build(detail::ParsedRegions parsed, pid_t pid,
                           const std::vector<ThreadStackPointer>& threads,
                           std::string_view executable) {
-    detail::ParsedRegions parsed = detail::parse_regions(text, source);
     ProcessMap map;
     map.pid_ = pid;
     map.executable_ = std::string(executable);
@@ -36,8 +37,11 @@ class ProcessMapBuilder {
 
 namespace {
 
-// Big reads: the kernel formats smaps as it is read, one call per buffer.
-constexpr std::size_t kReadChunk = std::size_t{1} << 20;
+// What read_proc_file asks for first (it doubles when the file is bigger). /proc files report
+// no size, and one read(2) of a seq_file returns about a page anyway.
+constexpr std::size_t kReadChunk = std::size_t{64} << 10;
+// The map reader's buffer: a few pages, reused for the whole file.
+constexpr std::size_t kMapReadBuffer = std::size_t{64} << 10;
 
 class FileDescriptor {
  public:
@@ -102,25 +106,70 @@ bool parse_syscall_stack_pointer(std::string_view text, std::uint64_t* stack_poi
   return true;
 }
 
-std::string read_map_text(const std::string& root, pid_t pid, std::string* source) {
+FileDescriptor open_for_reading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw ProcReadError(path, errno);
+  return FileDescriptor(fd);
+}
+
+// Opens /proc/PID/smaps, or maps on a kernel built without CONFIG_PROC_PAGE_MONITOR (it has
+// maps but no smaps). `source` is set to the path opened.
+FileDescriptor open_map(const std::string& root, pid_t pid, std::string* source) {
   *source = proc_path(root, pid, "smaps");
   try {
-    return read_proc_file(*source);
+    return open_for_reading(*source);
   } catch (const ProcReadError& error) {
-    // A kernel built without CONFIG_PROC_PAGE_MONITOR has maps but no smaps.
     if (error.error_number() != ENOENT) throw;
     const std::string maps = proc_path(root, pid, "maps");
     if (::access(maps.c_str(), F_OK) != 0) throw;
     *source = maps;
-    return read_proc_file(maps);
+    return open_for_reading(maps);
   }
+}
+
+struct MapText {
+  detail::ParsedRegions parsed;
+  std::size_t bytes = 0;  // 0: the file was empty
+};
+
+// Parses the map as the kernel produces it, a page at a time (whatever the buffer size, one
+// read(2) of a seq_file returns at most the page or so the kernel formatted), so the text is
+// parsed while it is still in cache and never held whole: for 10,000 mappings that is 7 MB of
+// memory not to allocate and fault in.
+MapText read_map(const std::string& root, pid_t pid, std::string* source) {
+  const FileDescriptor fd = open_map(root, pid, source);
+  detail::RegionParser parser(*source);
+  std::string buffer(kMapReadBuffer, '\0');
+  std::size_t carried = 0;  // the start of a line whose end has not arrived yet
+  std::size_t total = 0;
+  for (;;) {
+    // A line longer than the buffer (a path near PATH_MAX) makes the buffer grow.
+    if (carried == buffer.size()) buffer.resize(buffer.size() * 2);
+    const ssize_t n = ::read(fd.get(), buffer.data() + carried, buffer.size() - carried);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw ProcReadError(*source, errno);
+    }
+    if (n == 0) break;
+    total += static_cast<std::size_t>(n);
+    const std::string_view text(buffer.data(), carried + static_cast<std::size_t>(n));
+    std::size_t line_start = 0;
+    for (std::size_t newline = text.find('\n', carried); newline != std::string_view::npos;
+         newline = text.find('\n', line_start)) {
+      parser.add_line(text.substr(line_start, newline - line_start));
+      line_start = newline + 1;
+    }
+    carried = text.size() - line_start;
+    std::memmove(buffer.data(), buffer.data() + line_start, carried);
+  }
+  if (carried > 0) parser.add_line(std::string_view(buffer.data(), carried));
+  return {std::move(parser).finish(), total};
 }
 
 }  // namespace
 
 std::string read_proc_file(const std::string& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw ProcReadError(path, errno);
+  const FileDescriptor fd = open_for_reading(path);
   std::string text;
   std::size_t used = 0;
   for (;;) {
@@ -166,33 +215,33 @@ std::vector<ThreadStackPointer> read_thread_stack_pointers(pid_t pid,
 
 ProcessMap ProcessMap::read(pid_t pid, const ReadOptions& options) {
   std::string source;
-  const std::string text = read_map_text(options.proc_root, pid, &source);
-  if (text.empty()) {
+  MapText map = read_map(options.proc_root, pid, &source);
+  if (map.bytes == 0) {
     // A zombie (exited, not yet reaped) or a kernel thread: the files exist and are empty.
     throw ProcReadError(source, ESRCH);
   }
   std::vector<ThreadStackPointer> threads;
   if (options.find_thread_stacks) threads = read_thread_stack_pointers(pid, options.proc_root);
   const std::string executable = read_link(proc_path(options.proc_root, pid, "exe"));
-  return ProcessMapBuilder::build(text, source, pid, threads, executable);
+  return ProcessMapBuilder::build(std::move(map.parsed), pid, threads, executable);
 }
 
 ProcessMap ProcessMap::read_self() {
   const pid_t pid = ::getpid();
   std::string source;
-  const std::string text = read_map_text("/proc", pid, &source);
+  MapText map = read_map("/proc", pid, &source);
   std::vector<ThreadStackPointer> threads = read_thread_stack_pointers(pid, "/proc");
   // This thread is "running" in its own syscall file: its stack pointer is here.
   int here = 0;
   threads.push_back(
       {static_cast<int>(::syscall(SYS_gettid)), reinterpret_cast<std::uint64_t>(&here)});
-  return ProcessMapBuilder::build(text, source, pid, threads, read_link("/proc/self/exe"));
+  return ProcessMapBuilder::build(std::move(map.parsed), pid, threads, read_link("/proc/self/exe"));
 }
 
 ProcessMap ProcessMap::parse(std::string_view text, std::string_view source,
                              const std::vector<ThreadStackPointer>& threads,
                              std::string_view executable) {
-  return ProcessMapBuilder::build(text, source, 0, threads, executable);
+  return ProcessMapBuilder::build(detail::parse_regions(text, source), 0, threads, executable);
 }
 
 std::uint64_t ProcessMap::size_kib() const noexcept {

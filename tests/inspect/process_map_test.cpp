@@ -9,8 +9,12 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,6 +341,96 @@ TEST(ProcessMapRead, AnEmptyMapIsAnExitedProcess) {
   EXPECT_EQ(what_of<ProcReadError>([] { (void)ProcessMap::read(4444, fake_proc()); }),
             "memkit::inspect: cannot read " + path +
                 ": No such process (the process has exited, or never existed)");
+}
+
+// A proc root in a temporary directory holding one process's smaps, removed at the end.
+class TemporaryProc {
+ public:
+  TemporaryProc(int pid, const std::string& smaps) {
+    char name[] = "/tmp/memkit-proc-XXXXXX";
+    if (::mkdtemp(name) == nullptr) throw std::runtime_error("mkdtemp failed");
+    root_ = name;
+    std::filesystem::create_directory(root_ / std::to_string(pid));
+    std::ofstream(root_ / std::to_string(pid) / "smaps", std::ios::binary) << smaps;
+  }
+  TemporaryProc(const TemporaryProc&) = delete;
+  TemporaryProc& operator=(const TemporaryProc&) = delete;
+  ~TemporaryProc() { std::filesystem::remove_all(root_); }
+
+  ReadOptions options() const {
+    ReadOptions options;
+    options.proc_root = root_.string();
+    options.find_thread_stacks = false;
+    return options;
+  }
+  std::string smaps_path(int pid) const { return (root_ / std::to_string(pid) / "smaps").string(); }
+
+ private:
+  std::filesystem::path root_;
+};
+
+// Regions with every counter line, far more text than the reader's buffer holds, one path
+// longer than the buffer, and no '\n' after the last line: the reader parses the file a chunk at
+// a time and must see the same lines, numbered the same, as the whole text.
+std::string big_smaps() {
+  std::string text;
+  for (std::uint64_t i = 0; i < 2000; ++i) {
+    char line[96];
+    std::snprintf(line, sizeof line, "%012llx-%012llx rw-p 00000000 00:00 0 ",
+                  static_cast<unsigned long long>(0x10000000 + i * 0x2000),
+                  static_cast<unsigned long long>(0x10001000 + i * 0x2000));
+    text += line;
+    if (i == 1000) text += "/" + std::string(200000, 'p');
+    text += '\n';
+    for (std::size_t f = 0; f < kSmapsFieldCount; ++f) {
+      const auto field = static_cast<SmapsField>(f);
+      text.append(smaps_field_name(field)).append(":   ").append(std::to_string(i + f));
+      text += smaps_field_is_kib(field) ? " kB\n" : "\n";
+    }
+    text += "VmFlags: rd wr mr mw me ac";
+    if (i + 1 < 2000) text += '\n';
+  }
+  return text;
+}
+
+TEST(ProcessMapRead, ReadsAMapLargerThanItsBufferAsTheWholeTextParses) {
+  const std::string text = big_smaps();
+  const TemporaryProc proc(4646, text);
+  const ProcessMap read = ProcessMap::read(4646, proc.options());
+  const ProcessMap parsed = ProcessMap::parse(text, "big.smaps");
+  ASSERT_EQ(read.regions().size(), 2000U);
+  ASSERT_EQ(parsed.regions().size(), 2000U);
+  for (std::size_t i = 0; i < 2000; ++i) {
+    const Region& a = read.regions()[i];
+    const Region& b = parsed.regions()[i];
+    EXPECT_EQ(a.start, b.start) << "region " << i;
+    EXPECT_EQ(a.path, b.path) << "region " << i;
+    EXPECT_EQ(a.vm_flags, "rd wr mr mw me ac") << "region " << i;
+    for (std::size_t f = 0; f < kSmapsFieldCount; ++f) {
+      const auto field = static_cast<SmapsField>(f);
+      EXPECT_EQ(a.smaps.get(field), i + f) << "region " << i << " " << smaps_field_name(field);
+    }
+  }
+  EXPECT_EQ(read.regions()[1000].path.size(), 200001U);
+}
+
+TEST(ProcessMapRead, NumbersLinesAcrossTheReadersChunks) {
+  const std::string text = big_smaps() + "\nhello world\n";
+  const std::size_t lines = 2000 * (kSmapsFieldCount + 2) + 1;
+  const TemporaryProc proc(4747, text);
+  std::size_t line = 0;
+  const std::string what = what_of<MapParseError>([&] {
+    try {
+      (void)ProcessMap::read(4747, proc.options());
+    } catch (const MapParseError& e) {
+      line = e.line();
+      throw;
+    }
+  });
+  EXPECT_EQ(line, lines);
+  EXPECT_EQ(what, "memkit::inspect: " + proc.smaps_path(4747) + ":" + std::to_string(lines) +
+                      ": malformed line \"hello world\": neither a mapping line (START-END PERMS "
+                      "OFFSET DEV INODE PATH) nor a counter line (Name: value)");
 }
 
 TEST(ProcessMapRead, ReadProcFileOfADirectoryNamesTheError) {
