@@ -213,7 +213,7 @@ void RegionParser::add_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return;
   // Nearly every line is the counter the kernel prints next: one compare finds it. A space must
-  // follow the colon, or the line might be one the general rule calls a mapping ("KSM:-1").
+  // follow the colon, or the line might be one the general rule calls a mapping ("Anonymous:-1").
   const std::string_view expected = smaps_field_name(static_cast<SmapsField>(next_field_));
   if (last_ != nullptr && line.size() > expected.size() && line[expected.size()] == ':' &&
       line.substr(0, expected.size()) == expected &&

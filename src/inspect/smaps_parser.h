@@ -44,7 +44,9 @@ class RegionParser {
   std::string_view source_;
   std::vector<std::vector<Region>> blocks_;
   std::size_t region_count_ = 0;
-  Region* last_ = nullptr;  // the region counter lines belong to; null before the first
+  // The region counter lines belong to; null before the first. It stays valid: a block never
+  // grows past the size it reserved, and moving a block (as blocks_ grows) keeps its elements.
+  Region* last_ = nullptr;
   bool has_smaps_ = false;
   std::size_t line_number_ = 0;
   // Counters arrive in the kernel's order: the one after the last found is tried first.

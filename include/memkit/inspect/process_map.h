@@ -11,8 +11,9 @@
 // Reading is one pass over /proc/PID/smaps, which holds the maps line of every region followed
 // by its counters; every field is kept (memkit/inspect/region.h). A kernel without smaps falls
 // back to maps, whose regions have addresses but no counters. The kernel walks the page tables of
-// each region to produce smaps, ≈2 µs a region: 23 ms for a process with 10,000 mappings, of
-// which memkit adds a few (docs/inspect.md has the figures; `pmap -X` takes ≈10× as long).
+// each region to produce smaps, ≈3 µs a region: 27–31 ms for a process with 10,000 mappings, to
+// which memkit adds 5–10 ms, parsing each page as the kernel hands it over (docs/inspect.md has
+// the figures; `pmap -X` takes 5–7× as long as ProcessMap::read).
 //
 // The map is grouped by module — the executable and each shared library, found as the files
 // with an executable mapping — so a library's text, read-only data, data and bss read as one:
