@@ -73,7 +73,7 @@ std::vector<void*> pointer_array(std::int64_t count) {
 }
 
 // Allocates batches of 32-byte objects with `allocate()`, writing each, and gives each batch
-// back at once with `release()`: how bump allocators are used.
+// back with `release(pointers)`: at once, as bump allocators do, or one object at a time.
 template <class Allocate, class Release>
 void allocate_then_release(benchmark::State& state, Allocate allocate, Release release) {
   const std::int64_t count = state.range(0);
@@ -86,7 +86,7 @@ void allocate_then_release(benchmark::State& state, Allocate allocate, Release r
     }
     benchmark::DoNotOptimize(pointers.data());
     benchmark::ClobberMemory();
-    release();
+    release(pointers);
   }
   set_counters(state);
 }
@@ -106,7 +106,7 @@ void BM_RawBump(benchmark::State& state) {
         cursor += sizeof(Object32);
         return memory;
       },
-      [&cursor, begin] { cursor = begin; });
+      [&cursor, begin](const std::vector<void*>&) { cursor = begin; });
 }
 
 // ---- memkit::Arena -----------------------------------------------------------------------------
@@ -114,7 +114,7 @@ void BM_RawBump(benchmark::State& state) {
 void arena_batches(benchmark::State& state, memkit::Arena& arena) {
   allocate_then_release(
       state, [&arena] { return arena.allocate(sizeof(Object32), alignof(Object32)); },
-      [&arena] { arena.reset(); });
+      [&arena](const std::vector<void*>&) { arena.reset(); });
 }
 
 // The arena keeps its chunks across reset() (keep_chunks_on_reset), as the raw bump keeps its
@@ -138,26 +138,16 @@ void BM_PmrMonotonic(benchmark::State& state) {
   std::pmr::monotonic_buffer_resource resource;
   allocate_then_release(
       state, [&resource] { return resource.allocate(sizeof(Object32), alignof(Object32)); },
-      [&resource] { resource.release(); });
+      [&resource](const std::vector<void*>&) { resource.release(); });
 }
 
 // ---- general-purpose mallocs: allocate the batch, then free each object ------------------------
 
 template <class Allocate, class Deallocate>
 void allocate_then_free(benchmark::State& state, Allocate allocate, Deallocate deallocate) {
-  const std::int64_t count = state.range(0);
-  auto pointers = pointer_array(count);
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < count; ++i) {
-      void* memory = allocate();
-      fill(memory, i);
-      pointers[static_cast<std::size_t>(i)] = memory;
-    }
-    benchmark::DoNotOptimize(pointers.data());
-    benchmark::ClobberMemory();
+  allocate_then_release(state, allocate, [deallocate](const std::vector<void*>& pointers) {
     for (void* memory : pointers) deallocate(memory);
-  }
-  set_counters(state);
+  });
 }
 
 void BM_GlibcMalloc(benchmark::State& state) {
