@@ -71,6 +71,7 @@
 #include "memkit/base/sanitizers.h"
 #include "memkit/base/type_name.h"
 #include "memkit/export.h"
+#include "memkit/own/detail/construct.h"
 
 namespace memkit {
 
@@ -171,24 +172,6 @@ class ArenaRef;
 
 inline constexpr std::string_view kArenaMakeOpen = "make<";
 
-// make(1, 2) builds `struct Point { int x, y; }` as Point{1, 2}: the unnamed fields are
-// value-initialized on purpose, so -Wextra's missing-field-initializers is off here.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
-template <class T, class... Args>
-T* construct_in_arena(void* storage, Args&&... args) {
-  if constexpr (std::is_constructible_v<T, Args...>) {
-    return ::new (storage) T(std::forward<Args>(args)...);
-  } else {
-    return ::new (storage) T{std::forward<Args>(args)...};
-  }
-}
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-
 }  // namespace detail
 
 class MEMKIT_EXPORT Arena {
@@ -262,11 +245,11 @@ class MEMKIT_EXPORT Arena {
                            detail::kCloseAngle>::value;
     if constexpr (std::is_trivially_destructible_v<T>) {
       void* storage = allocate_as(sizeof(T), alignof(T), operation);
-      return detail::construct_in_arena<T>(storage, std::forward<Args>(args)...);
+      return detail::construct_in<T>(storage, std::forward<Args>(args)...);
     } else {
       using Block = detail::DestructibleBlock<T>;
       auto* block = static_cast<Block*>(allocate_as(sizeof(Block), alignof(Block), operation));
-      T* object = detail::construct_in_arena<T>(block->storage, std::forward<Args>(args)...);
+      T* object = detail::construct_in<T>(block->storage, std::forward<Args>(args)...);
       // Linked only once T exists: a constructor that throws leaves nothing to destroy.
       block->record.next = destructors_;
       block->record.destroy = &Block::destroy;
