@@ -9,6 +9,8 @@ packages=(
   libmimalloc-dev libjemalloc-dev  # peers in bench/alloc, loaded with dlopen
   libdw-dev dwarves procps  # memkit layout reads DWARF with libdw; tests compare with pahole, pmap
   libgc-dev  # Boehm GC, the peer in bench/gc
+  valgrind python3 ruby  # memkit check is tested against valgrind, on real programs too
+  heaptrack clang libclang-rt-14-dev  # memkit check's peers in bench/leakcheck
   clang-format git
 )
 

@@ -160,6 +160,9 @@ MapParseError::MapParseError(std::string_view source, std::size_t line, std::str
 DebugInfoError::DebugInfoError(std::string_view binary, std::string_view problem)
     : InspectError(concat({"memkit layout: ", binary, " ", problem})) {}
 
+LeakCheckUnavailable::LeakCheckUnavailable(std::string_view operation, std::string_view reason)
+    : std::runtime_error(concat({"memkit::leakcheck::", operation, ": ", reason})) {}
+
 GcUsageError::GcUsageError(std::string_view type, std::string_view operation,
                            std::string_view reason)
     : Error(concat({type, ": ", operation, " failed: ", reason})) {}

@@ -33,7 +33,7 @@ Marker::Marker(HeapInternals& internals) : Visitor(&worklist_), internals_(inter
 }
 
 void Marker::mark_roots() {
-  const std::vector<std::uintptr_t>& locals = internals_.heap.handles_.locals.slots();
+  const std::span<const std::uintptr_t> locals = internals_.heap.handles_.locals.slots();
   // Objects under construction first: marked but never traced (their type is not known yet).
   for (std::uintptr_t entry : locals) {
     if ((entry & kFreeTag) != 0) set_mark(reinterpret_cast<GcObject*>(entry & ~kFreeTag));

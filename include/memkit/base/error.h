@@ -204,6 +204,15 @@ class MEMKIT_EXPORT DebugInfoError : public InspectError {
   DebugInfoError(std::string_view binary, std::string_view problem);
 };
 
+// "memkit::leakcheck::check(): memkit's leak-check runtime is not loaded in this process; run the
+// program under `memkit check -- PROGRAM`" — the in-process leak check (memkit/leakcheck.h) was
+// asked for, but the runtime it needs is not there, or it refused (reason() says why). Like
+// InspectError a condition to expect, not a bug in the caller: a std::runtime_error.
+class MEMKIT_EXPORT LeakCheckUnavailable : public std::runtime_error {
+ public:
+  LeakCheckUnavailable(std::string_view operation, std::string_view reason);
+};
+
 // "memkit::gc::Stress: parse(\"every:0\") failed: N must be at least 1 (...)" — a GC heap was
 // given a setting, a value or a type it cannot work with.
 class MEMKIT_EXPORT GcUsageError : public Error {

@@ -26,8 +26,11 @@
 #ifndef MEMKIT_GC_ROOTS_H_
 #define MEMKIT_GC_ROOTS_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string_view>
 #include <thread>
 #include <type_traits>
@@ -55,34 +58,58 @@ namespace detail {
 // alive at once.
 class HandleStack {
  public:
+  HandleStack() = default;
+  HandleStack(const HandleStack&) = delete;
+  HandleStack& operator=(const HandleStack&) = delete;
+
+  // The fast path is one compare: no hole to reuse and room at the top (make() pushes one handle
+  // per object, so this sits on every allocation).
   std::uint32_t push(std::uintptr_t entry) {
     ++live_;
-    if (!holes_.empty()) {
-      const std::uint32_t index = holes_.back();
-      holes_.pop_back();
-      slots_[index] = entry;
-      return index;
+    if (MEMKIT_LIKELY(hole_count_ == 0 && size_ != capacity_)) {
+      slots_[size_] = entry;
+      return size_++;
     }
-    slots_.push_back(entry);
-    holes_.reserve(slots_.capacity());  // so release() never allocates
-    return static_cast<std::uint32_t>(slots_.size() - 1);
+    return push_slow(entry);
   }
   void set(std::uint32_t index, std::uintptr_t entry) noexcept { slots_[index] = entry; }
   void release(std::uint32_t index) noexcept {
     --live_;
-    if (index + 1 == slots_.size()) {
-      slots_.pop_back();
-    } else {
-      slots_[index] = 0;
-      holes_.push_back(index);
+    if (MEMKIT_LIKELY(index + 1 == size_)) {
+      --size_;
+      return;
     }
+    // A hole is always below size_ (the top only shrinks by the slot released), so there are
+    // never more holes than slots: holes_ has the slots' capacity and never overflows.
+    slots_[index] = 0;
+    holes_[hole_count_++] = index;
   }
-  const std::vector<std::uintptr_t>& slots() const noexcept { return slots_; }
+  std::span<const std::uintptr_t> slots() const noexcept { return {slots_.get(), size_}; }
   std::size_t live() const noexcept { return live_; }
 
  private:
-  std::vector<std::uintptr_t> slots_;
-  std::vector<std::uint32_t> holes_;
+  [[gnu::noinline]] std::uint32_t push_slow(std::uintptr_t entry) {
+    if (hole_count_ != 0) {
+      const std::uint32_t index = holes_[--hole_count_];
+      slots_[index] = entry;
+      return index;
+    }
+    const std::uint32_t capacity = capacity_ == 0 ? 64 : capacity_ * 2;
+    auto slots = std::make_unique<std::uintptr_t[]>(capacity);
+    auto holes = std::make_unique<std::uint32_t[]>(capacity);
+    std::copy(slots_.get(), slots_.get() + size_, slots.get());
+    slots_ = std::move(slots);
+    holes_ = std::move(holes);  // empty: hole_count_ is 0 here
+    capacity_ = capacity;
+    slots_[size_] = entry;
+    return size_++;
+  }
+
+  std::unique_ptr<std::uintptr_t[]> slots_;
+  std::unique_ptr<std::uint32_t[]> holes_;
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = 0;
+  std::uint32_t hole_count_ = 0;
   std::size_t live_ = 0;
 };
 
