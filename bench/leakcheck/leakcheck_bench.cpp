@@ -84,17 +84,24 @@ void run_benchmark(benchmark::State& state, const std::vector<std::string>& argv
 
 std::vector<std::string> memkit_check(const std::string& program, const std::string& arg1,
                                       const std::string& arg2) {
-  return {MEMKIT_CLI_PATH, "check", "--log-file=" + scratch_file("memkit.log"), "--", program,
-          arg1, arg2};
+  return {MEMKIT_CLI_PATH,
+          "check",
+          "--log-file=" + scratch_file("memkit.log"),
+          "--",
+          program,
+          arg1,
+          arg2};
 }
 
-void BM_Native(benchmark::State& state) { run_benchmark(state, {ALLOC_LOOP_PATH, pairs(), kept()}); }
+void BM_Native(benchmark::State& state) {
+  run_benchmark(state, {ALLOC_LOOP_PATH, pairs(), kept()});
+}
 void BM_MemkitCheck(benchmark::State& state) {
   run_benchmark(state, memkit_check(ALLOC_LOOP_PATH, pairs(), kept()));
 }
 void BM_Valgrind(benchmark::State& state) {
-  run_benchmark(state, {VALGRIND_PATH, "--leak-check=full", "--log-file=/dev/null",
-                        ALLOC_LOOP_PATH, pairs(), kept()});
+  run_benchmark(state, {VALGRIND_PATH, "--leak-check=full", "--log-file=/dev/null", ALLOC_LOOP_PATH,
+                        pairs(), kept()});
 }
 void BM_Heaptrack(benchmark::State& state) {
   const std::string output = scratch_file("heaptrack");
@@ -111,13 +118,12 @@ void BM_BigheapNative(benchmark::State& state) {
   run_benchmark(state, {BIGHEAP_PATH, bigheap_blocks()});
 }
 void BM_BigheapMemkitCheck(benchmark::State& state) {
-  run_benchmark(state, {MEMKIT_CLI_PATH, "check", "--log-file=" + scratch_file("bigheap.log"),
-                        "--", BIGHEAP_PATH, bigheap_blocks()});
+  run_benchmark(state, {MEMKIT_CLI_PATH, "check", "--log-file=" + scratch_file("bigheap.log"), "--",
+                        BIGHEAP_PATH, bigheap_blocks()});
 }
 void BM_BigheapValgrind(benchmark::State& state) {
-  run_benchmark(state,
-                {VALGRIND_PATH, "--leak-check=full", "--log-file=/dev/null", BIGHEAP_PATH,
-                 bigheap_blocks()});
+  run_benchmark(state, {VALGRIND_PATH, "--leak-check=full", "--log-file=/dev/null", BIGHEAP_PATH,
+                        bigheap_blocks()});
 }
 
 BENCHMARK(BM_Native)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
@@ -133,8 +139,8 @@ MEMKIT_BENCH_COMPARE("memkit check, 10M malloc/free", "BM_MemkitCheck", "native 
                      Target::no_slower(2.0));
 MEMKIT_BENCH_COMPARE("memkit check, 10M malloc/free", "BM_MemkitCheck", "valgrind memcheck",
                      "BM_Valgrind", Target::at_least_times_faster(20.0));
-MEMKIT_BENCH_COMPARE("memkit check, 10M malloc/free", "BM_MemkitCheck", "heaptrack",
-                     "BM_Heaptrack", Target::at_least_times_faster(1.0));
+MEMKIT_BENCH_COMPARE("memkit check, 10M malloc/free", "BM_MemkitCheck", "heaptrack", "BM_Heaptrack",
+                     Target::at_least_times_faster(1.0));
 MEMKIT_BENCH_COMPARE("memkit check, 10M malloc/free", "BM_MemkitCheck", "clang -fsanitize=leak",
                      "BM_LeakSanitizer", Target::no_slower(1.0));
 MEMKIT_BENCH_COMPARE("memkit check, 1.1M live blocks", "BM_BigheapMemkitCheck", "valgrind memcheck",

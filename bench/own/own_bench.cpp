@@ -16,6 +16,7 @@
 // inlined). Ours and the peer get exactly the same barriers.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -30,6 +31,7 @@
 
 #include "memkit/own/arc.h"
 #include "memkit/own/box.h"
+#include "memkit/own/option_box.h"
 #include "memkit/own/rc.h"
 #include "memkit/own/refcell.h"
 #include "ratio.h"
@@ -171,12 +173,22 @@ void BM_UniquePtrMakeDestroy(benchmark::State& state) {
 BENCHMARK(BM_UniquePtrMakeDestroy);
 
 // Sums the values behind 256 owning pointers per iteration (8 KiB of heap chunks: L1-resident).
+// Every variant sorts its owners by address first: glibc's tcache hands freed chunks back newest
+// first, so without the sort the walk order (up or down through memory) would depend on which
+// benchmark ran before, and that alone moved a variant by 40 % with identical machine code.
 constexpr long kDerefCount = 256;
+
+template <class Owners>
+void sort_by_address(Owners& owners) {
+  std::sort(owners.begin(), owners.end(),
+            [](const auto& a, const auto& b) { return std::less<const long*>()(&*a, &*b); });
+}
 
 void BM_BoxDeref(benchmark::State& state) {
   std::vector<memkit::Box<long>> boxes;
   boxes.reserve(kDerefCount);
   for (long i = 0; i < kDerefCount; ++i) boxes.push_back(memkit::Box<long>::make(i));
+  sort_by_address(boxes);
   for (auto _ : state) {
     long sum = 0;
     for (const auto& box : boxes) sum += *box;
@@ -189,6 +201,7 @@ void BM_BoxDerefUnchecked(benchmark::State& state) {
   std::vector<memkit::Box<long>> boxes;
   boxes.reserve(kDerefCount);
   for (long i = 0; i < kDerefCount; ++i) boxes.push_back(memkit::Box<long>::make(i));
+  sort_by_address(boxes);
   for (auto _ : state) {
     long sum = 0;
     for (const auto& box : boxes) sum += box.get_unchecked();
@@ -201,6 +214,7 @@ void BM_UniquePtrDeref(benchmark::State& state) {
   std::vector<std::unique_ptr<long>> pointers;
   pointers.reserve(kDerefCount);
   for (long i = 0; i < kDerefCount; ++i) pointers.push_back(std::make_unique<long>(i));
+  sort_by_address(pointers);
   for (auto _ : state) {
     long sum = 0;
     for (const auto& pointer : pointers) sum += *pointer;
@@ -210,12 +224,19 @@ void BM_UniquePtrDeref(benchmark::State& state) {
 BENCHMARK(BM_UniquePtrDeref);
 
 // Walks a singly linked list of 256 nodes, each owning the next: the recursive structure a Box
-// exists for. A Box is never null, so the end of the list is an empty optional (Rust's
-// Option<Box<Node>>); unique_ptr's end is null. Each step is a load that depends on the last,
-// so neither loop can be vectorized.
+// exists for. A Box is never null, so the end of the list is an empty OptionBox (Rust's
+// Option<Box<Node>>, one pointer wide); unique_ptr's end is null. BM_BoxListWalkStdOptional shows
+// what std::optional<Box<Node>> costs instead: a flag beside each pointer (16-byte links) and a
+// test of both per step. Each step is a load that depends on the last, so no loop can be
+// vectorized.
 struct BoxNode {
   long value;
-  std::optional<memkit::Box<BoxNode>> next;
+  memkit::OptionBox<BoxNode> next;
+};
+
+struct StdOptionalBoxNode {
+  long value;
+  std::optional<memkit::Box<StdOptionalBoxNode>> next;
 };
 
 struct UniqueNode {
@@ -224,22 +245,36 @@ struct UniqueNode {
 };
 
 void BM_BoxListWalk(benchmark::State& state) {
-  std::optional<memkit::Box<BoxNode>> head;
-  for (long i = 0; i < kDerefCount; ++i) {
-    head = memkit::Box<BoxNode>::make(i, std::move(head));
-  }
+  memkit::OptionBox<BoxNode> head;
+  for (long i = 0; i < kDerefCount; ++i) head = memkit::Box<BoxNode>::make(i, std::move(head));
   for (auto _ : state) {
     long sum = 0;
-    for (const BoxNode* node = head ? head->get() : nullptr; node != nullptr;
-         node = node->next ? node->next->get() : nullptr) {
+    for (const BoxNode* node = head.get(); node != nullptr; node = node->next.get()) {
       sum += node->value;
     }
     benchmark::DoNotOptimize(sum);
   }
   // Unlink iteratively: the recursive destructor of a long list is not what is measured here.
-  while (head) head = std::move((*head)->next);
+  while (head) head = std::move(head->next);
 }
 BENCHMARK(BM_BoxListWalk);
+
+void BM_BoxListWalkStdOptional(benchmark::State& state) {
+  std::optional<memkit::Box<StdOptionalBoxNode>> head;
+  for (long i = 0; i < kDerefCount; ++i) {
+    head = memkit::Box<StdOptionalBoxNode>::make(i, std::move(head));
+  }
+  for (auto _ : state) {
+    long sum = 0;
+    for (const StdOptionalBoxNode* node = head ? head->get() : nullptr; node != nullptr;
+         node = node->next ? node->next->get() : nullptr) {
+      sum += node->value;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  while (head) head = std::move((*head)->next);
+}
+BENCHMARK(BM_BoxListWalkStdOptional);
 
 void BM_UniquePtrListWalk(benchmark::State& state) {
   std::unique_ptr<UniqueNode> head;
@@ -263,8 +298,10 @@ MEMKIT_BENCH_COMPARE("Box deref, summing x256", "BM_BoxDeref", "unique_ptr deref
                      "BM_UniquePtrDeref", Target::no_slower(1.05));
 MEMKIT_BENCH_COMPARE("Box get_unchecked, summing x256", "BM_BoxDerefUnchecked",
                      "unique_ptr deref x256", "BM_UniquePtrDeref", Target::no_slower(1.05));
-MEMKIT_BENCH_COMPARE("Box list walk x256", "BM_BoxListWalk", "unique_ptr list walk x256",
-                     "BM_UniquePtrListWalk", Target::no_slower(1.05));
+MEMKIT_BENCH_COMPARE("Box list walk x256 (OptionBox links)", "BM_BoxListWalk",
+                     "unique_ptr list walk x256", "BM_UniquePtrListWalk", Target::no_slower(1.05));
+MEMKIT_BENCH_COMPARE("Box list walk x256 (std::optional links)", "BM_BoxListWalkStdOptional",
+                     "unique_ptr list walk x256", "BM_UniquePtrListWalk", Target::no_slower(1.05));
 
 // ---- Rc creation --------------------------------------------------------------------------------
 

@@ -79,7 +79,8 @@ std::string memkit_path() {
 }
 
 int check(const char* title, const std::string& program) {
-  std::printf("== %s\n$ memkit check -- %s\n", title, program.substr(program.rfind('/') + 1).c_str());
+  std::printf("== %s\n$ memkit check -- %s\n", title,
+              program.substr(program.rfind('/') + 1).c_str());
   const Captured run_result = run({memkit_path(), "check", "--", program});
   std::fputs(run_result.out.c_str(), stdout);
   std::fputs(normalized(run_result.err).c_str(), stdout);

@@ -35,7 +35,12 @@
 namespace memkit::leakcheck {
 
 // valgrind's four kinds, in the order valgrind's LEAK SUMMARY lists them.
-enum class LeakKind : std::uint8_t { definitely_lost, indirectly_lost, possibly_lost, still_reachable };
+enum class LeakKind : std::uint8_t {
+  definitely_lost,
+  indirectly_lost,
+  possibly_lost,
+  still_reachable
+};
 
 // "definitely lost", "indirectly lost", "possibly lost", "still reachable".
 MEMKIT_EXPORT std::string_view to_string(LeakKind kind) noexcept;
@@ -56,9 +61,9 @@ struct LossRecord {
 };
 
 struct HeapSummary {
-  Amount in_use;                // valgrind's "in use at exit"
-  std::uint64_t allocs = 0;     // "total heap usage: N allocs,
-  std::uint64_t frees = 0;      //  M frees,
+  Amount in_use;                      // valgrind's "in use at exit"
+  std::uint64_t allocs = 0;           // "total heap usage: N allocs,
+  std::uint64_t frees = 0;            //  M frees,
   std::uint64_t bytes_allocated = 0;  //  B bytes allocated"
 };
 

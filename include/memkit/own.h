@@ -8,6 +8,7 @@
 #include "memkit/own/cell.h"
 #include "memkit/own/drop.h"
 #include "memkit/own/mutex.h"
+#include "memkit/own/option_box.h"
 #include "memkit/own/rc.h"
 #include "memkit/own/refcell.h"
 #include "memkit/own/thread.h"

@@ -83,6 +83,10 @@ UseAfterMove::UseAfterMove(std::string_view type, std::string_view operation)
 NullPointer::NullPointer(std::string_view type, std::string_view operation)
     : Error(concat({type, ": ", operation, " was given a null pointer"})) {}
 
+EmptyOption::EmptyOption(std::string_view type, std::string_view operation)
+    : Error(concat({operation, " on an empty ", type,
+                    " (it holds no value: test it, or use get(), which returns null)"})) {}
+
 OutOfBounds::OutOfBounds(std::string_view type, std::string_view operation, std::size_t index,
                          std::size_t size)
     : Error(concat({type, ": ", operation, " index ", std::to_string(index),
@@ -181,6 +185,10 @@ void throw_use_after_move(std::string_view type, std::string_view operation) {
 
 void throw_null_pointer(std::string_view type, std::string_view operation) {
   throw NullPointer(type, operation);
+}
+
+void throw_empty_option(std::string_view type, std::string_view operation) {
+  throw EmptyOption(type, operation);
 }
 
 void throw_invalid_free(std::string_view allocator, std::string_view operation, const void* address,

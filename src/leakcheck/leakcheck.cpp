@@ -87,10 +87,10 @@ LeakReport check() {
   const memkit_check_abi_result* result = nullptr;
   const int error = entry.search(&result);
   if (error != 0 || result == nullptr) {
-    throw LeakCheckUnavailable(
-        "check()", std::string("the leak-check runtime refused the search: ") +
-                       (error == EDEADLK ? "a search is already running in this process"
-                                         : std::strerror(error)));
+    throw LeakCheckUnavailable("check()",
+                               std::string("the leak-check runtime refused the search: ") +
+                                   (error == EDEADLK ? "a search is already running in this process"
+                                                     : std::strerror(error)));
   }
   if (result->abi_version != MEMKIT_CHECK_ABI_VERSION) {
     const unsigned found = result->abi_version;

@@ -1,9 +1,8 @@
 // memkit/leakcheck.h in a process without the leak-check runtime: it says so, precisely.
-#include "memkit/leakcheck.h"
-
 #include <gtest/gtest.h>
 
 #include "memkit/base/error.h"
+#include "memkit/leakcheck.h"
 
 namespace {
 

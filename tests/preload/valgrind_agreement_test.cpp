@@ -168,14 +168,17 @@ TEST_P(AgreesWithValgrind, SameOutputExitCodeAndNumbers) {
   const Finished native = run_and_capture(with_env(c, command));
   ASSERT_TRUE(native.exited) << program << " did not exit natively: signal " << native.signal;
 
-  std::vector<std::string> memkit = {MEMKIT_CLI_PATH, "check", "--leak-check=full",
+  std::vector<std::string> memkit = {MEMKIT_CLI_PATH,
+                                     "check",
+                                     "--leak-check=full",
                                      "--show-leak-kinds=all",
-                                     "--log-file=" + (dir_ / "memkit.%p").string(), "--"};
+                                     "--log-file=" + (dir_ / "memkit.%p").string(),
+                                     "--"};
   memkit.insert(memkit.end(), command.begin(), command.end());
   const Finished checked = run_and_capture(with_env(c, memkit));
 
-  std::vector<std::string> valgrind = {VALGRIND_PATH, "--leak-check=full",
-                                       "--show-leak-kinds=all", "--trace-children=no",
+  std::vector<std::string> valgrind = {VALGRIND_PATH, "--leak-check=full", "--show-leak-kinds=all",
+                                       "--trace-children=no",
                                        "--log-file=" + (dir_ / "valgrind.%p").string()};
   valgrind.insert(valgrind.end(), command.begin(), command.end());
   const Finished reference = run_and_capture(with_env(c, valgrind));
@@ -196,10 +199,9 @@ TEST_P(AgreesWithValgrind, SameOutputExitCodeAndNumbers) {
                                         << checked.err;
   for (std::size_t i = 0; i < ours.size(); ++i) {
     EXPECT_TRUE(ours[i].has_heap_summary && ours[i].has_error_summary) << memkit_text;
-    EXPECT_EQ(describe(ours[i]), describe(theirs[i]))
-        << "process " << i << "\nmemkit:\n"
-        << memkit_text << "\nvalgrind:\n"
-        << valgrind_text;
+    EXPECT_EQ(describe(ours[i]), describe(theirs[i])) << "process " << i << "\nmemkit:\n"
+                                                      << memkit_text << "\nvalgrind:\n"
+                                                      << valgrind_text;
   }
 }
 
@@ -237,7 +239,9 @@ INSTANTIATE_TEST_SUITE_P(Corpus, AgreesWithValgrind, ::testing::ValuesIn(corpus_
 std::vector<Case> real_program_cases() {
   std::vector<Case> cases = {
       {"git_version", "git", {"--version"}, {}},
-      {"python3", "/usr/bin/python3", {"-c", "print(sum(x * x for x in range(1000)))"},
+      {"python3",
+       "/usr/bin/python3",
+       {"-c", "print(sum(x * x for x in range(1000)))"},
        {"PYTHONHASHSEED=0"}},
   };
   if (fs::exists("/usr/bin/ruby")) {

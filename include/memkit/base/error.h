@@ -71,6 +71,13 @@ class MEMKIT_EXPORT NullPointer : public Error {
   NullPointer(std::string_view type, std::string_view operation);
 };
 
+// "operator* on an empty memkit::OptionBox<Node> (it holds no value: test it, or use get(),
+// which returns null)" — a value was asked of an optional owner that holds none.
+class MEMKIT_EXPORT EmptyOption : public Error {
+ public:
+  EmptyOption(std::string_view type, std::string_view operation);
+};
+
 class MEMKIT_EXPORT OutOfBounds : public Error {
  public:
   OutOfBounds(std::string_view type, std::string_view operation, std::size_t index,
@@ -251,6 +258,8 @@ namespace detail {
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_use_after_move(std::string_view type,
                                                                 std::string_view operation);
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_null_pointer(std::string_view type,
+                                                              std::string_view operation);
+[[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_empty_option(std::string_view type,
                                                               std::string_view operation);
 [[noreturn, gnu::cold]] MEMKIT_EXPORT void throw_out_of_bounds(std::string_view type,
                                                                std::string_view operation,

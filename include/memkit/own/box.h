@@ -52,6 +52,9 @@
 namespace memkit {
 
 template <class T>
+class OptionBox;
+
+template <class T>
 class Box {
   static_assert(!std::is_reference_v<T>, "Box<T&> is meaningless: a Box owns its value");
 
@@ -136,6 +139,8 @@ class Box {
  private:
   template <class U>
   friend class Box;
+  template <class U>
+  friend class OptionBox;  // takes a Box's value whole, and gives it back
 
   explicit Box(T* p) noexcept : ptr_(p) {}
 
