@@ -2,7 +2,11 @@
 #include <memory>
 #include <string>
 #include <vector>
-struct Node { std::string name; std::vector<int> v; Node *next = nullptr; };
+struct Node {
+  std::string name;
+  std::vector<int> v;
+  Node *next = nullptr;
+};
 static Node *make(const char *n) {
   Node *x = new Node;
   x->name = n;
@@ -12,7 +16,8 @@ static Node *make(const char *n) {
 }
 int main() {
   make("leaked");
-  auto *arr = new int[100]; (void)arr;
+  auto *arr = new int[100];
+  (void)arr;
   std::unique_ptr<Node> ok(make("freed"));
   return 0;
 }

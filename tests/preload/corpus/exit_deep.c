@@ -9,4 +9,7 @@ __attribute__((noinline)) static void level(int depth, void *dropped) {
   if (depth == 5) exit(3);
   level(depth + 1, malloc(8));
 }
-int main(void) { level(0, 0); return 0; }
+int main(void) {
+  level(0, 0);
+  return 0;
+}

@@ -12,7 +12,7 @@ static std::map<int, std::string>& registry() {
 }
 int main() {
   for (int i = 0; i < 10; ++i) registry()[i] = std::string(40, static_cast<char>('a' + i));
-  auto *lost = new std::string(100, 'z');
+  auto* lost = new std::string(100, 'z');
   lost = nullptr;
   std::printf("%zu %zu %zu\n", g_name.size(), g_numbers.size(), registry().size());
   return 0;

@@ -6,6 +6,8 @@ int main(void) {
   void **m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return 1;
   m[10] = malloc(333);
-  void *lost = malloc(44); (void)lost; lost = 0;
+  void *lost = malloc(44);
+  (void)lost;
+  lost = 0;
   return 0;
 }

@@ -7,7 +7,9 @@
 void *kept[WORKERS];
 static void *work(void *arg) {
   long i = (long)arg;
-  void *lost = malloc(100 + (size_t)i); memset(lost, 1, 8); lost = 0;
+  void *lost = malloc(100 + (size_t)i);
+  memset(lost, 1, 8);
+  lost = 0;
   kept[i] = malloc(50);
   char *grow = malloc(10);
   for (int k = 0; k < 5; k++) grow = realloc(grow, 20 + 10 * (size_t)k);
