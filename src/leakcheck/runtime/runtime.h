@@ -147,7 +147,9 @@ struct FreeError {
   uint32_t freed_stack_id = 0;
 };
 
-// Errors in the order they happened (the first kMaxRecordedErrors; errors_dropped() counts the rest).
+// Errors in the order they happened (the first kMaxRecordedErrors; free_errors_dropped() counts the
+// rest).
+constexpr std::size_t kMaxRecordedErrors = 10000;
 void for_each_free_error(void (*fn)(const FreeError& error, void* ctx), void* ctx);
 uint64_t free_errors_dropped();
 
