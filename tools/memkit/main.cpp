@@ -8,6 +8,8 @@
 //                                a process's memory map by kind and module (maps_command.h)
 //   memkit layout BINARY [TYPE...]
 //                                struct layouts from debug information (layout_command.h)
+//   memkit check [options] -- PROGRAM ARGS...
+//                                leaks and bad frees, in valgrind's words (check_command.h)
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "check_command.h"
 #include "layout_command.h"
 #include "maps_command.h"
 #include "memkit/version.h"
@@ -174,6 +177,7 @@ int main(int argc, char** argv) {
 
   memkit_tool::MapsCommand maps(app);
   memkit_tool::LayoutCommand layout(app);
+  memkit_tool::CheckCommand check(app);
 
   if (argc < 2) {
     std::cerr << app.help();
@@ -190,5 +194,6 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand(maps.app())) return maps.run();
   if (app.got_subcommand(layout.app())) return layout.run();
+  if (app.got_subcommand(check.app())) return check.run();
   return 0;
 }
