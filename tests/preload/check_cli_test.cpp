@@ -201,6 +201,33 @@ TEST_F(CheckCli, MismatchedAndInvalidFreesAreReportedWithBothStacks) {
   EXPECT_THAT(run.err, testing::ContainsRegex(R"(main \(mismatch\.cpp:[0-9]+\))"));
 }
 
+TEST_F(CheckCli, FreeStacksAreKeptOnlyWhenAskedFor) {
+  // By default a double free shows where the block was allocated and where the second free
+  // happened, and says how to see the first free too.
+  const Finished lean = check({}, {corpus("mismatch")});
+  EXPECT_THAT(lean.err, HasSubstr("is 0 bytes inside a block of size 10 free'd\n"));
+  EXPECT_THAT(lean.err, HasSubstr("(where it was freed is not recorded: rerun with "
+                                  "--keep-stacktraces=alloc-and-free)"));
+  const Finished full = check({"--keep-stacktraces=alloc-and-free"}, {corpus("mismatch")});
+  EXPECT_THAT(full.err, Not(HasSubstr("where it was freed is not recorded")));
+  // The line after "free'd" is the first free's stack: "at 0x...: free (in ...)".
+  const std::size_t freed = full.err.find("size 10 free'd\n");
+  ASSERT_NE(freed, std::string::npos) << full.err;
+  const std::size_t next_line = full.err.find('\n', freed) + 1;
+  EXPECT_THAT(full.err.substr(next_line, full.err.find('\n', next_line) - next_line),
+              testing::ContainsRegex(R"(    at 0x[0-9A-F]+: free )"));
+
+  const Finished bad = check({"--keep-stacktraces=free"}, {corpus("mismatch")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("alloc or alloc-and-free"));
+  // Preloaded by hand, a bad value is one line on stderr and the default.
+  const Finished by_hand =
+      shell("MEMKIT_KEEP_STACKTRACES=free LD_PRELOAD='" MEMKIT_CHECK_RUNTIME_PATH "' '" +
+            corpus("no_leaks") + "'");
+  EXPECT_THAT(by_hand.err, HasSubstr("memkit check: MEMKIT_KEEP_STACKTRACES=free is not alloc or "
+                                     "alloc-and-free; using alloc"));
+}
+
 TEST_F(CheckCli, ExecOfAnotherProgramIsFollowedOnlyWithTraceChildren) {
   const Finished untraced = check({}, {program("exec_leaky"), corpus("deflost")});
   EXPECT_EQ(untraced.exit_code, 0) << untraced.err;

@@ -144,19 +144,25 @@ struct Case {
   std::vector<std::string> env;  // extra VAR=value for all three runs
   Agreement agreement = Agreement::exact;
   bool native_crashes = false;  // a double free aborts in glibc; both tools catch it instead
+  // heap_summary_close only: how far a count may stray, in percent. Ruby frees a varying number of
+  // objects at exit from run to run (about 400 of 47,000, under either tool alone).
+  double tolerance_percent = 0.2;
 };
 
 void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
 
-// Counts within 2 or 0.2 %, byte totals within 0.5 %: what a few environment variables more or
-// less (each tool sets its own) move in a program that copies its environment.
-bool close_count(uint64_t ours, uint64_t theirs) {
+// Counts within 2 or the case's tolerance, byte totals within 2.5 times that: what a few
+// environment variables more or less (each tool sets its own) move in a program that copies its
+// environment.
+bool close_count(uint64_t ours, uint64_t theirs, double tolerance_percent) {
   const uint64_t difference = ours > theirs ? ours - theirs : theirs - ours;
-  return difference <= 2 || difference * 500 <= theirs;
+  return difference <= 2 ||
+         static_cast<double>(difference) * 100.0 <= tolerance_percent * static_cast<double>(theirs);
 }
-bool close_bytes(uint64_t ours, uint64_t theirs) {
+bool close_bytes(uint64_t ours, uint64_t theirs, double tolerance_percent) {
   const uint64_t difference = ours > theirs ? ours - theirs : theirs - ours;
-  return difference * 200 <= std::max<uint64_t>(theirs, 1);
+  return static_cast<double>(difference) * 100.0 <=
+         2.5 * tolerance_percent * static_cast<double>(std::max<uint64_t>(theirs, 1));
 }
 
 std::string program_path(const Case& c) {
@@ -245,10 +251,11 @@ TEST_P(AgreesWithValgrind, SameOutputExitCodeAndNumbers) {
     }
     const ProcessSummary& a = ours[i];
     const ProcessSummary& b = theirs[i];
-    EXPECT_TRUE(close_count(a.allocs, b.allocs) && close_count(a.frees, b.frees) &&
-                close_bytes(a.bytes_allocated, b.bytes_allocated) &&
-                close_bytes(a.in_use_bytes, b.in_use_bytes) &&
-                close_count(a.in_use_blocks, b.in_use_blocks))
+    const double t = c.tolerance_percent;
+    EXPECT_TRUE(close_count(a.allocs, b.allocs, t) && close_count(a.frees, b.frees, t) &&
+                close_bytes(a.bytes_allocated, b.bytes_allocated, t) &&
+                close_bytes(a.in_use_bytes, b.in_use_bytes, t) &&
+                close_count(a.in_use_blocks, b.in_use_blocks, t))
         << "HEAP SUMMARY differs by more than the environment explains\nmemkit:   " << describe(a)
         << "\nvalgrind: " << describe(b);
     std::cout << "memkit:   " << describe(a) << "\nvalgrind: " << describe(b) << "\n";
@@ -300,7 +307,9 @@ std::vector<Case> real_program_cases() {
                      "/usr/bin/ruby",
                      {"-e", "puts [1, 2, 3].map { |x| x * 2 }.sum"},
                      {},
-                     Agreement::heap_summary_close});
+                     Agreement::heap_summary_close,
+                     /*native_crashes=*/false,
+                     /*tolerance_percent=*/2.0});
   }
   return cases;
 }

@@ -186,6 +186,17 @@ void apply_freelist_vol(CheckOptions& options, std::string_view value, std::stri
   options.freelist_vol = *bytes;
 }
 
+void apply_keep_stacktraces(CheckOptions& options, std::string_view value,
+                            std::string_view spelling) {
+  if (value == "alloc") {
+    options.keep_free_stacks = false;
+  } else if (value == "alloc-and-free") {
+    options.keep_free_stacks = true;
+  } else {
+    throw CheckOptionError(spelling, value, "alloc or alloc-and-free");
+  }
+}
+
 void apply_run_libc_freeres(CheckOptions& options, std::string_view value,
                             std::string_view spelling) {
   options.run_libc_freeres = parse_yes_no(value, spelling);
@@ -251,6 +262,10 @@ constexpr CheckOptionSpec kTable[] = {
     {"--freelist-vol", "", "MEMKIT_FREELIST_VOL", "BYTES",
      "Bytes of freed blocks held back to catch double frees (default 0)", true, false,
      apply_freelist_vol},
+    {"--keep-stacktraces", "", "MEMKIT_KEEP_STACKTRACES", "alloc|alloc-and-free",
+     "Stacks kept per block: the allocation's (default), or also the free's, which a later "
+     "double free then shows",
+     true, false, apply_keep_stacktraces},
     {"--run-libc-freeres", "", "MEMKIT_RUN_FREERES", "yes|no",
      "Free glibc's and libstdc++'s process-lifetime memory before the search (default yes)", true,
      false, apply_run_libc_freeres},
@@ -364,6 +379,7 @@ std::vector<std::pair<std::string, std::string>> runtime_environment(const Check
       {"MEMKIT_NUM_CALLERS", std::to_string(options.num_callers)},
       {"MEMKIT_TRACE_CHILDREN", options.trace_children ? "yes" : "no"},
       {"MEMKIT_FREELIST_VOL", std::to_string(options.freelist_vol)},
+      {"MEMKIT_KEEP_STACKTRACES", options.keep_free_stacks ? "alloc-and-free" : "alloc"},
       {"MEMKIT_RUN_FREERES", options.run_libc_freeres ? "yes" : "no"},
   };
 }

@@ -78,6 +78,7 @@ struct CheckOptions {
   std::string json_file;  // "" = no JSON; %p becomes the pid
   std::string log_file;   // "" = stderr; %p becomes the pid
   std::uint64_t freelist_vol = 0;
+  bool keep_free_stacks = false;  // --keep-stacktraces=alloc-and-free
   bool run_libc_freeres = true;
   bool quiet = false;            // -q
   bool show_error_list = false;  // -s, --show-error-list=yes (and -v)

@@ -128,7 +128,15 @@ void write_address(Writer& out, const FreeErrorContext& error) {
     write_stack(out, error.alloc_stack);
     return;
   }
-  write_stack(out, error.free_stack);
+  if (error.free_stack.empty()) {
+    // The runtime keeps free stacks only with --keep-stacktraces=alloc-and-free (they cost a
+    // stack walk per free): say so rather than leave a bare "free'd".
+    out.line(
+        "   (where it was freed is not recorded: rerun with "
+        "--keep-stacktraces=alloc-and-free)");
+  } else {
+    write_stack(out, error.free_stack);
+  }
   if (!error.alloc_stack.empty()) {
     out.line(" Block was alloc'd at");
     write_stack(out, error.alloc_stack);

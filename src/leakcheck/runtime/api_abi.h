@@ -17,7 +17,8 @@ struct memkit_check_abi_record {
   uint64_t bytes;          /* direct bytes */
   uint64_t indirect_bytes; /* only for definite and possible records */
   uint64_t blocks;
-  const uintptr_t* frames; /* stack_depth entries: frames[0] in the allocator, then return addresses */
+  const uintptr_t*
+      frames; /* stack_depth entries: frames[0] in the allocator, then return addresses */
 };
 
 struct memkit_check_abi_result {

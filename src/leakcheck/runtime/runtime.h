@@ -42,15 +42,19 @@ enum HeuristicBit : uint32_t {
 };
 
 struct Options {
-  LeakCheckMode leak_check = LeakCheckMode::full;        // MEMKIT_LEAK_CHECK
+  LeakCheckMode leak_check = LeakCheckMode::full;         // MEMKIT_LEAK_CHECK
   LeakResolution leak_resolution = LeakResolution::high;  // MEMKIT_LEAK_RESOLUTION
   uint32_t heuristics = kHeuristicsAll;                   // MEMKIT_LEAK_CHECK_HEURISTICS
   uint32_t num_callers = 12;                              // MEMKIT_NUM_CALLERS (1..64)
   uint64_t freelist_vol = 0;  // MEMKIT_FREELIST_VOL: bytes of freed blocks held back
-  bool trace_children = false;                            // MEMKIT_TRACE_CHILDREN
-  bool run_freeres = true;                                // MEMKIT_RUN_FREERES
-  int notify_fd = -1;                                     // MEMKIT_CHECK_NOTIFY_FD
-  char report_dir[512] = {};                              // MEMKIT_CHECK_DIR ("" = none)
+  // MEMKIT_KEEP_STACKTRACES: `alloc` (default) records the allocation stack of every block;
+  // `alloc-and-free` also the stack of every free, which a later double free of the block then
+  // shows as "free'd at". A bad free always gets its own stack, captured when it is caught.
+  bool keep_free_stacks = false;
+  bool trace_children = false;  // MEMKIT_TRACE_CHILDREN
+  bool run_freeres = true;      // MEMKIT_RUN_FREERES
+  int notify_fd = -1;           // MEMKIT_CHECK_NOTIFY_FD
+  char report_dir[512] = {};    // MEMKIT_CHECK_DIR ("" = none)
 };
 const Options& options();
 
@@ -85,7 +89,8 @@ enum class AllocKind : uint8_t { malloc, new_object, new_array };
 // How a block was released (or tried to be): free, every scalar delete, every delete[], realloc.
 enum class FreeKind : uint8_t { free, delete_object, delete_array, realloc };
 
-// ---- live blocks ----------------------------------------------------------------------------------
+// ---- live blocks
+// ----------------------------------------------------------------------------------
 
 struct Block {
   uintptr_t address = 0;  // what the program got (the aligned address for aligned allocations)
@@ -104,7 +109,8 @@ void unlock_tracker();
 void for_each_live_block(void (*fn)(const Block& block, void* ctx), void* ctx);
 std::size_t live_block_count();
 
-// ---- stacks ----------------------------------------------------------------------------------------
+// ---- stacks
+// ----------------------------------------------------------------------------------------
 
 // frames[0] is a program counter inside the interposed function (so it symbolizes as `malloc`,
 // `operator new(unsigned long)`, ...); frames[1..] are return addresses, innermost first.
@@ -116,7 +122,8 @@ struct Stack {
 Stack stack(uint32_t id);
 uint32_t stack_count();
 
-// ---- heap totals (valgrind's HEAP SUMMARY) ---------------------------------------------------------
+// ---- heap totals (valgrind's HEAP SUMMARY)
+// ---------------------------------------------------------
 
 struct HeapTotals {
   uint64_t allocs = 0;           // every successful allocation, realloc's new block included
@@ -127,11 +134,13 @@ struct HeapTotals {
 };
 HeapTotals heap_totals();
 
-// ---- errors seen while the program ran -----------------------------------------------------------
+// ---- errors seen while the program ran
+// -----------------------------------------------------------
 
 enum class FreeErrorKind : uint8_t {
   invalid_free,     // the address is not a live block: never allocated, inside one, or freed before
-  mismatched_free,  // a live block released by the wrong family (new[] then delete, malloc then delete, ...)
+  mismatched_free,  // a live block released by the wrong family (new[] then delete, malloc then
+                    // delete, ...)
 };
 
 struct FreeError {

@@ -178,11 +178,11 @@ __attribute__((noinline)) uint32_t capture_stack_id(uintptr_t frame0, bool keep_
     stack.frames[0] = frame0;
     hash = hash_frames(stack.frames, stack.depth);
   }
-  StackCacheEntry& cached = tracker_thread().stack_cache[hash % kStackCacheSize];
+  StackCacheEntry& cached = tracker_thread().stack_cache[(hash ^ (hash >> 29)) % kStackCacheSize];
   if (cached.hash == hash && cached.id != 0) [[likely]] {
     return cached.id;
   }
-  const uint32_t id = stack_depot_intern(stack.frames, stack.depth, hash);
+  const uint32_t id = stack_depot_intern(stack.frames, stack.depth, hash_finish(hash));
   cached = StackCacheEntry{hash, id};
   return id;
 }

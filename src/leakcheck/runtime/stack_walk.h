@@ -22,8 +22,12 @@ struct CapturedStack {
 inline uint64_t hash_step(uint64_t hash, uintptr_t frame) {
   return ((hash << 17) | (hash >> 47)) ^ (frame * 0x9E3779B97F4A7C15ull);
 }
-inline uint64_t hash_finish(uint64_t hash, uint32_t depth) {
-  hash ^= depth;
+// The walk's own result is the raw hash with the depth folded in (two cheap steps): enough to key
+// the per-thread cache, which a hit makes the whole cost. The depot, reached on a miss, wants its
+// bits spread: hash_finish.
+inline uint64_t hash_raw(uint64_t hash, uint32_t depth) { return hash_step(hash, depth); }
+inline uint64_t hash_finish(uint64_t raw) {
+  uint64_t hash = raw;
   hash ^= hash >> 33;
   hash *= 0xFF51AFD7ED558CCDull;
   hash ^= hash >> 33;
@@ -35,7 +39,8 @@ inline uint64_t hash_finish(uint64_t hash, uint32_t depth) {
 // that function's return address, a pc inside the interposed function; then the interposed
 // function's own return address and on up the chain. `stack_top` is the highest address a frame
 // may occupy; 1 means unknown, and then only the two frames read from the tracker's own frames are
-// taken. Returns the depth (1 ≤ depth ≤ max_depth) and sets *hash to hash_frames of the result.
+// taken. Returns the depth (1 ≤ depth ≤ max_depth) and sets *hash to hash_frames of the result
+// (raw: see hash_raw).
 inline uint32_t walk_frame_pointers(const uintptr_t* frame, uintptr_t stack_top, uintptr_t* frames,
                                     uint32_t max_depth, uint64_t* hash) {
   uint64_t h = hash_step(0, frames[0] = frame[1]);
@@ -56,7 +61,7 @@ inline uint32_t walk_frame_pointers(const uintptr_t* frame, uintptr_t stack_top,
     }
     frame = reinterpret_cast<const uintptr_t*>(next);
   }
-  *hash = hash_finish(h, depth);
+  *hash = hash_raw(h, depth);
   return depth;
 }
 
@@ -65,7 +70,7 @@ inline uint64_t hash_frames(const uintptr_t* frames, uint32_t depth) {
   for (uint32_t i = 0; i < depth; ++i) {
     h = hash_step(h, frames[i]);
   }
-  return hash_finish(h, depth);
+  return hash_raw(h, depth);
 }
 
 }  // namespace memkit::check_rt

@@ -217,6 +217,20 @@ void parse_freelist_vol(Options& options) {
   options.freelist_vol = number;
 }
 
+void parse_keep_stacktraces(Options& options) {
+  const char* value = getenv("MEMKIT_KEEP_STACKTRACES");
+  if (value == nullptr) {
+    return;
+  }
+  if (strcmp(value, "alloc") == 0) {
+    options.keep_free_stacks = false;
+  } else if (strcmp(value, "alloc-and-free") == 0) {
+    options.keep_free_stacks = true;
+  } else {
+    complain("MEMKIT_KEEP_STACKTRACES", value, "alloc or alloc-and-free", "alloc");
+  }
+}
+
 void parse_notify_fd(Options& options) {
   const char* value = getenv("MEMKIT_CHECK_NOTIFY_FD");
   if (value == nullptr) {
@@ -252,6 +266,7 @@ void read_options(Options& options) {
   parse_num_callers(options);
   parse_yes_no("MEMKIT_TRACE_CHILDREN", &options.trace_children);
   parse_freelist_vol(options);
+  parse_keep_stacktraces(options);
   parse_yes_no("MEMKIT_RUN_FREERES", &options.run_freeres);
   parse_check_dir(options);
   parse_notify_fd(options);
@@ -294,7 +309,8 @@ namespace {
 
 // For threads beyond the table: its flag starts set and every writer either sets it or restores
 // the value it read, so it stays set: such threads are always untracked.
-TrackerThread g_overflow_thread{.untracked = true, .stack_top = 1, .stack_bottom = 0, .stack_cache = {}};
+TrackerThread g_overflow_thread{
+    .untracked = true, .stack_top = 1, .stack_bottom = 0, .stack_cache = {}};
 
 pthread_key_t g_slot_key;
 std::atomic<bool> g_slot_key_ready{false};

@@ -85,15 +85,18 @@ MEMKIT_ALWAYS_INLINE void* track_allocation(void* address, std::size_t size, All
 }
 
 // Releases a block through free/delete/delete[] (address is not null): counts it, checks the
-// family, reports an address that is no live block (and then leaves glibc out of it).
+// family, reports an address that is no live block (and then leaves glibc out of it). The free's
+// own stack is walked only when it is kept (MEMKIT_KEEP_STACKTRACES=alloc-and-free) or an error
+// needs it: the walk is a chain of dependent loads, the largest cost of a malloc/free pair.
 MEMKIT_ALWAYS_INLINE void track_release(void* address, FreeKind operation) {
   ensure_initialized();
   ReentryGuard untracked;
-  const uint32_t stack_id = capture_stack_id();
+  uint32_t stack_id = tracker_options().keep_free_stacks ? capture_stack_id() : 0;
   const auto where = reinterpret_cast<uintptr_t>(address);
   Block block;
   if (release_block(where, stack_id, &block, /*try_only=*/false) == Release::released) [[likely]] {
     if (!release_matches(block.kind, operation)) [[unlikely]] {
+      if (stack_id == 0) stack_id = capture_stack_id();
       report_mismatched_free(operation, stack_id, block);
     }
     release_memory(address, block.size);
@@ -103,6 +106,7 @@ MEMKIT_ALWAYS_INLINE void track_release(void* address, FreeKind operation) {
     __libc_free(address);
     return;
   }
+  if (stack_id == 0) stack_id = capture_stack_id();
   report_invalid_free(operation, where, stack_id, 0);
 }
 
