@@ -68,10 +68,29 @@ constexpr uint32_t kMaxHugeSizes = 64;
 SpinLock g_huge_lock;
 HugeSize g_huge_sizes[kMaxHugeSizes];
 
-uint64_t hash_address(uintptr_t address) { return (address >> 4) * 0x9E3779B97F4A7C15ull; }
-Shard& shard_of(uint64_t hash) { return g_shards[hash >> (64 - kShardBits)]; }
-uint64_t home_slot(uint64_t hash, uint32_t slot_bits) {
-  return (hash << kShardBits) >> (64 - slot_bits);
+// Where a block lives in the table keeps the heap's locality: blocks glibc hands out one after
+// another sit side by side in one page, and their slots do too. A random hash scattered a big
+// heap's blocks over tens of megabytes of table, so that every insert missed the cache and the
+// TLB (140 ns per allocation with a million live blocks). The "hash" is the address in 16-byte
+// granules; the shard is picked by the page number (a page's blocks share a shard, threads
+// working in different arenas mostly do not); within a shard the slot is the
+// granule with the shard bits taken out, each table-sized window of the address space shifted by
+// a multiplicative hash of its number, so that blocks a multiple of the table's span apart (big,
+// page-aligned blocks) do not pile onto one run of slots.
+constexpr uint32_t kGranulesPerPageBits = 8;  // 4096 / 16
+uint64_t hash_address(uintptr_t address) { return address >> 4; }
+Shard& shard_of(uint64_t granule) {
+  // glibc's arenas for other threads are 64 MiB-aligned heaps (2^14 pages): fold that bit range
+  // in, or two threads allocating at the same offset of their arenas would share every shard.
+  const uint64_t page = granule >> kGranulesPerPageBits;
+  return g_shards[(page ^ (page >> 14)) & (kShardCount - 1)];
+}
+uint64_t home_slot(uint64_t granule, uint32_t slot_bits) {
+  const uint64_t low = granule & ((uint64_t{1} << kGranulesPerPageBits) - 1);
+  const uint64_t compact =
+      ((granule >> (kGranulesPerPageBits + kShardBits)) << kGranulesPerPageBits) | low;
+  const uint64_t window = compact >> slot_bits;
+  return (compact + window * 0x9E3779B97F4A7C15ull) & ((uint64_t{1} << slot_bits) - 1);
 }
 
 uint64_t encode_size(uintptr_t address, uint64_t size) {
