@@ -23,6 +23,7 @@
 #include "analysis.h"
 #include "check_error.h"
 #include "json_report.h"
+#include "preload_launch.h"
 #include "raw_report.h"
 #include "suppressions.h"
 #include "symbolizer.h"
@@ -151,11 +152,8 @@ class Renderer {
 };
 
 std::string runtime_path() {
-  if (const char* path = std::getenv("MEMKIT_RUNTIME"); path != nullptr && *path != '\0') {
-    return path;
-  }
-  if (::access(MEMKIT_CHECK_RUNTIME_BUILD_PATH, R_OK) == 0) return MEMKIT_CHECK_RUNTIME_BUILD_PATH;
-  return MEMKIT_CHECK_RUNTIME_INSTALL_PATH;
+  return memkit_tool::preload_library("MEMKIT_RUNTIME", MEMKIT_CHECK_RUNTIME_BUILD_PATH,
+                                      MEMKIT_CHECK_RUNTIME_INSTALL_PATH);
 }
 
 // execvp's search, done before forking so that a missing program gets a plain error, not a
@@ -226,13 +224,8 @@ Spawned spawn(const std::vector<std::string>& command, const CheckOptions& optio
   if (::pipe2(notify, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0) {
     throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
   }
-  std::string ld_preload = runtime;
-  if (const char* existing = std::getenv("LD_PRELOAD"); existing != nullptr && *existing != '\0') {
-    ld_preload.append(":").append(existing);
-  }
-  std::vector<char*> argv;
-  for (const std::string& argument : command) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
+  const std::string ld_preload = memkit_tool::ld_preload_with(runtime);
+  std::vector<char*> argv = memkit_tool::exec_argv(command);
   const auto runtime_variables = memkit::check::runtime_environment(options);
 
   const pid_t child = ::fork();

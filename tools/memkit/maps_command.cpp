@@ -20,6 +20,7 @@
 #include "memkit/base/error.h"
 #include "memkit/inspect/human_size.h"
 #include "memkit/inspect/process_map.h"
+#include "preload_launch.h"
 
 namespace memkit_tool {
 namespace {
@@ -101,11 +102,8 @@ std::string hex(std::uint64_t value) {
 // ---- running a program under the snapshot library ------------------------------------------
 
 std::string preload_library_path() {
-  if (const char* path = std::getenv("MEMKIT_MAPS_PRELOAD"); path != nullptr && *path != '\0') {
-    return path;
-  }
-  if (::access(MEMKIT_MAPS_PRELOAD_BUILD_PATH, R_OK) == 0) return MEMKIT_MAPS_PRELOAD_BUILD_PATH;
-  return MEMKIT_MAPS_PRELOAD_INSTALL_PATH;
+  return memkit_tool::preload_library("MEMKIT_MAPS_PRELOAD", MEMKIT_MAPS_PRELOAD_BUILD_PATH,
+                                      MEMKIT_MAPS_PRELOAD_INSTALL_PATH);
 }
 
 struct ProgramRun {
@@ -130,13 +128,8 @@ ProgramRun run_program(const std::vector<std::string>& command) {
   ::close(output_fd);
   const std::string output = output_template;
 
-  std::string ld_preload = preload;
-  if (const char* existing = std::getenv("LD_PRELOAD"); existing != nullptr && *existing != '\0') {
-    ld_preload.append(":").append(existing);
-  }
-  std::vector<char*> argv;
-  for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
+  const std::string ld_preload = memkit_tool::ld_preload_with(preload);
+  std::vector<char*> argv = memkit_tool::exec_argv(command);
 
   std::cout.flush();
   const pid_t child = ::fork();
