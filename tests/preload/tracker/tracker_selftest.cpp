@@ -1,6 +1,7 @@
 // tracker_selftest — the tracker half of libmemkit_check.so linked straight into a program (no
 // preloading, no reporter): its malloc/new are the tracker's, so it can call runtime.h and check
-// counts, kinds, stacks and free errors against what it just did. run.sh builds and runs it.
+// counts, kinds, stacks and free errors against what it just did. ctest builds and runs it
+// (preload.tracker.*).
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
